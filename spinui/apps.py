@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SpinuiConfig(AppConfig):
+    name = "spinui"
+    verbose_name = "spinui"
