@@ -79,3 +79,15 @@ def audit_record(
         application=application,
         changes=changes or {},
     )
+
+
+def login_failed(sender, credentials: dict, request=None, **kwargs) -> None:
+    """Django's user_login_failed signal: the only hook auth gives; credentials come cleansed."""
+    username = str(credentials.get("username", ""))[:150]
+    audit_record(
+        actor=None,
+        actor_name=username or "(anonymous)",
+        action="login_failed",
+        target_type="user",
+        target_name=username,
+    )

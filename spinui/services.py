@@ -217,3 +217,34 @@ def role_delete(*, actor, role: Group) -> None:
         target_name=name,
         changes=changes_between(before, {}),
     )
+
+
+@transaction.atomic
+def user_save(*, actor, user, password: str = ""):
+    """Create or change a user account; the password is set only when one is given."""
+    before = _user_snapshot(type(user).objects.get(pk=user.pk)) if user.pk else {}
+    if password:
+        user.set_password(password)
+    user.full_clean()
+    user.save()
+    changes = changes_between(before, _user_snapshot(user))
+    if password and before:
+        changes["password"] = ["(set)", "(replaced)"]
+    if changes:
+        audit_record(
+            actor=actor,
+            action="update" if before else "create",
+            target_type="user",
+            target_name=user.get_username(),
+            changes=changes,
+        )
+    return user
+
+
+def _user_snapshot(user) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "email": user.email,
+        "is_superuser": user.is_superuser,
+        "is_active": user.is_active,
+    }

@@ -1,0 +1,148 @@
+from django import forms
+from django.contrib.auth.models import Group, User
+
+from spinui.models import Account, Application, DockerRegistry, Region
+
+
+class ApplicationForm(forms.ModelForm):
+    class Meta:
+        model = Application
+        fields = ["name", "email", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            # Server group names carry it: renaming would orphan every deployment.
+            self.fields["name"].disabled = True
+
+
+class AccountForm(forms.ModelForm):
+    class Meta:
+        model = Account
+        fields = ["name", "environment", "provider", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["name"].disabled = True
+
+
+class SecretReplacingForm(forms.ModelForm):
+    """A secret is never shown back: the field is empty, and empty keeps the stored one."""
+
+    secret_field: str
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields[self.secret_field]
+        field.required = False
+        if self.instance.pk and getattr(self.instance, self.secret_field):
+            field.label = f"Replace {field.label.lower()}"
+            field.help_text = "Stored and hidden. Leave empty to keep it."
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get(self.secret_field) and self.instance.pk:
+            cleaned[self.secret_field] = getattr(self.instance, self.secret_field)
+        return cleaned
+
+    def _post_clean(self) -> None:
+        super()._post_clean()
+        # Model errors on the secret must never echo it back into the form.
+        self.data = self.data.copy()
+        self.data[self.add_prefix(self.secret_field)] = ""
+
+
+class RegionForm(SecretReplacingForm):
+    secret_field = "secret"
+
+    class Meta:
+        model = Region
+        fields = [
+            "name",
+            "url",
+            "marathon_path",
+            "metronome_path",
+            "auth_type",
+            "uid",
+            "secret",
+            "ca_certificate",
+            "skip_tls_verify",
+        ]
+        widgets = {
+            "secret": forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+            "ca_certificate": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"secret": "Token, password or private key"}
+
+    def __init__(self, *args, account: Account, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.account = account
+        if self.instance.pk:
+            self.fields["name"].disabled = True
+
+
+class DockerRegistryForm(SecretReplacingForm):
+    secret_field = "password"
+    repositories = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One repository per line, e.g. spinui/hello",
+    )
+
+    class Meta:
+        model = DockerRegistry
+        fields = ["name", "address", "username", "password", "email", "repositories"]
+        widgets = {"password": forms.PasswordInput(render_value=False)}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["name"].disabled = True
+            self.initial["repositories"] = "\n".join(self.instance.repositories)
+
+    def clean_repositories(self) -> list[str]:
+        lines = self.cleaned_data["repositories"].splitlines()
+        return [line.strip() for line in lines if line.strip()]
+
+
+class RoleForm(forms.ModelForm):
+    members = forms.ModelMultipleChoiceField(
+        queryset=User.objects.filter(is_active=True).order_by("username"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    can_create_applications = forms.BooleanField(required=False)
+
+    class Meta:
+        model = Group
+        fields = ["name"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["members"] = list(self.instance.user_set.all())
+            self.initial["can_create_applications"] = self.instance.permissions.filter(
+                codename="add_application"
+            ).exists()
+
+
+class UserForm(forms.ModelForm):
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="Leave empty to keep the current password.",
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "email", "is_superuser", "is_active"]
+        labels = {"is_superuser": "Admin (may do everything)"}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.fields["password"].required = True
+            self.fields["password"].help_text = ""
