@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.models import Group, User
+from django.db import models
 
 from spinui.models import Account, Application, DockerRegistry, Region
 
@@ -29,6 +30,13 @@ class AccountForm(forms.ModelForm):
             self.fields["name"].disabled = True
 
 
+def _formfield(field: models.Field, **kwargs) -> forms.Field:
+    # Django 6 assumes https for URLs typed without a scheme; so do we, already.
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
 class SecretReplacingForm(forms.ModelForm):
     """A secret is never shown back: the field is empty, and empty keeps the stored one."""
 
@@ -38,6 +46,7 @@ class SecretReplacingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         field = self.fields[self.secret_field]
         field.required = False
+        self.initial[self.secret_field] = ""
         if self.instance.pk and getattr(self.instance, self.secret_field):
             field.label = f"Replace {field.label.lower()}"
             field.help_text = "Stored and hidden. Leave empty to keep it."
@@ -60,6 +69,7 @@ class RegionForm(SecretReplacingForm):
 
     class Meta:
         model = Region
+        formfield_callback = _formfield
         fields = [
             "name",
             "url",
@@ -94,6 +104,7 @@ class DockerRegistryForm(SecretReplacingForm):
 
     class Meta:
         model = DockerRegistry
+        formfield_callback = _formfield
         fields = ["name", "address", "username", "password", "email", "repositories"]
         widgets = {"password": forms.PasswordInput(render_value=False)}
 

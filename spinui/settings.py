@@ -147,6 +147,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Served by whitenoise from the source folders too, so no collectstatic is needed to start.
 WHITENOISE_USE_FINDERS = True
 

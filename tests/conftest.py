@@ -15,3 +15,8 @@ def require_binary(name: str, path: str | None = None) -> str:
     if IN_CI:
         pytest.fail(f"{message}; CI must run every test")
     pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
