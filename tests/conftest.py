@@ -20,3 +20,8 @@ def require_binary(name: str, path: str | None = None) -> str:
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Slow end-to-end tests run last, so a quick failure shows first."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
