@@ -15,8 +15,8 @@ from pathlib import Path
 from .api import MarathonApi
 from .auth import Auth
 from .cluster import Agent, Cluster, Options
-from .web import Request, json_response, start_server
 from .tasks import kill_leftovers
+from .web import Request, json_response, start_server
 
 log = logging.getLogger("localdcos")
 CLUSTER_NAME = re.compile(r"^[a-z0-9]+(-+[a-z0-9]+)*$")
@@ -42,18 +42,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cluster", action="append", type=cluster_argument, required=True)
     parser.add_argument("--registry", help="Docker Registry v2 base URL for images")
     parser.add_argument(
-        "--service-account", action="append", type=pair_argument, default=[],
+        "--service-account",
+        action="append",
+        type=pair_argument,
+        default=[],
         metavar="UID=PUBLIC_KEY.pem",
     )
-    parser.add_argument("--user", action="append", type=pair_argument, default=[],
-                        metavar="UID=PASSWORD")
+    parser.add_argument(
+        "--user", action="append", type=pair_argument, default=[], metavar="UID=PASSWORD"
+    )
     parser.add_argument("--token-ttl", type=float, default=5 * 24 * 3600)
     parser.add_argument("--max-tasks", type=int, default=200)
     parser.add_argument("--work-dir", type=Path, default=Path("var/localdcos"))
-    parser.add_argument("--tick", type=float, default=0.1,
-                        help="scheduler period in seconds (it also wakes on every change)")
-    parser.add_argument("--time-scale", type=float, default=1.0,
-                        help="multiplies health, readiness, backoff and kill-grace durations")
+    parser.add_argument(
+        "--tick",
+        type=float,
+        default=0.1,
+        help="scheduler period in seconds (it also wakes on every change)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="multiplies health, readiness, backoff and kill-grace durations",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 

@@ -11,8 +11,8 @@ import time
 from . import apps as appdefs
 from .auth import Auth, unauthorized
 from .cluster import App, Cluster, Deployment
-from .web import Request, Response, StreamResponse, StreamWriter, json_response, nginx_error
 from .tasks import Task
+from .web import Request, Response, StreamResponse, StreamWriter, json_response, nginx_error
 
 MARATHON_VERSION = "1.10.17"
 TASK_ID = re.compile(r"^[^/\s]+\.(instance-|marathon-)?[0-9a-f-]{36}(\._app\.\d+)?$")
@@ -38,12 +38,16 @@ def deployment_result(deployment: Deployment, status: int = 200) -> Response:
 
 def locked(deployments: list[Deployment]) -> Response:
     ids = ", ".join(d.id for d in deployments)
-    return message(
-        409,
-        "App is locked by one or more deployments. Override with the option '?force=true'. "
-        f"View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
-        deployments=[{"id": d.id} for d in deployments],
-    ) if ids else message(409, "App is locked")
+    return (
+        message(
+            409,
+            "App is locked by one or more deployments. Override with the option '?force=true'. "
+            "View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
+            deployments=[{"id": d.id} for d in deployments],
+        )
+        if ids
+        else message(409, "App is locked")
+    )
 
 
 class ParseError(Exception):
@@ -54,7 +58,9 @@ class ParseError(Exception):
 def parse_json(body: bytes):
     if not body.strip():
         raise ParseError(
-            message(400, "Invalid JSON", details=[{"path": "/", "errors": ["error.expected.jsobject"]}])
+            message(
+                400, "Invalid JSON", details=[{"path": "/", "errors": ["error.expected.jsobject"]}]
+            )
         )
     try:
         return json.loads(body)
@@ -269,9 +275,7 @@ class MarathonApi:
         current = app.spec["versionInfo"]["lastConfigChangeAt"]
         scaled_at = app.spec["versionInfo"]["lastScalingAt"]
         groups = {
-            "startedAfterLastScaling": [
-                t for t in tasks if t.staged_at >= _seconds(scaled_at)
-            ],
+            "startedAfterLastScaling": [t for t in tasks if t.staged_at >= _seconds(scaled_at)],
             "withLatestConfig": [t for t in tasks if t.config_version == current],
             "withOutdatedConfig": [t for t in tasks if t.config_version != current],
             "totalSummary": tasks,
@@ -359,9 +363,8 @@ class MarathonApi:
             if set(body) == {"version"}:
                 return self.no_app(app_id)
             spec = appdefs.normalize(self._definition({**body, "id": app_id}), app_id)
-            if app_id in self.cluster.stopping:
-                if not force:
-                    return locked(self.cluster.locking_deployments(app_id))
+            if app_id in self.cluster.stopping and not force:
+                return locked(self.cluster.locking_deployments(app_id))
             deployment = self.cluster.create(spec)
             self._api_post(request, self.cluster.apps[app_id])
             return deployment_result(deployment, 201)
@@ -493,9 +496,7 @@ class MarathonApi:
         return result or json_response(200, {"task": snapshot})
 
     def list_tasks(self, request: Request) -> Response:
-        wanted = {
-            s.lower() for key in ("status", "status[]") for s in request.query.get(key, [])
-        }
+        wanted = {s.lower() for key in ("status", "status[]") for s in request.query.get(key, [])}
         found = []
         for app in self.cluster.apps.values():
             for task in app.tasks.values():
@@ -510,7 +511,9 @@ class MarathonApi:
         ids = body.get("ids") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             return message(
-                400, "Invalid JSON", details=[{"path": "/ids", "errors": ["error.expected.jsarray"]}]
+                400,
+                "Invalid JSON",
+                details=[{"path": "/ids", "errors": ["error.expected.jsarray"]}],
             )
         for task_id in ids:
             if not TASK_ID.match(task_id):

@@ -15,6 +15,18 @@ ID_PATTERN_TEXT = (
     "|(\\.|\\.\\.)$"
 )
 RESERVED_LAST_SEGMENTS = {"restart", "tasks", "versions", ".", ".."}
+NEEDS_COMMAND = "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'."
+PORT_INDEX_RANGE = (
+    "Health check port indices must address an element of the ports array "
+    "or container port mappings."
+)
+MIXED_CHECKS = (
+    "AppDefinition can contain either Marathon-level or Mesos-level health checks, not both"
+)
+READINESS_PORT = (
+    "Readiness checks need a port name that is defined in the portDefinitions or portMappings"
+)
+RESERVED_TEXT = ", ".join(sorted(RESERVED_LAST_SEGMENTS))
 PORT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 HEALTH_PROTOCOLS = {"HTTP", "HTTPS", "TCP", "COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP"}
 MESOS_LEVEL_PROTOCOLS = {"COMMAND", "MESOS_HTTP", "MESOS_HTTPS", "MESOS_TCP"}
@@ -119,7 +131,7 @@ def id_errors(raw: str) -> list[str]:
         if not ID_SEGMENT.fullmatch(segment):
             return [f"must fully match regular expression '{ID_PATTERN_TEXT}'"]
     if segments[-1] in RESERVED_LAST_SEGMENTS:
-        return [f"must not end with any of the following reserved keywords: {', '.join(sorted(RESERVED_LAST_SEGMENTS))}"]
+        return [f"must not end with any of the following reserved keywords: {RESERVED_TEXT}"]
     return []
 
 
@@ -144,19 +156,25 @@ def check_json_types(body: dict) -> None:
                 continue
             details.append({"path": f"/{name}", "errors": [EXPECTED[kind]]})
     for name in ("env", "labels"):
-        for key, value in (body.get(name) or {}).items() if isinstance(body.get(name), dict) else []:
+        for key, value in (
+            (body.get(name) or {}).items() if isinstance(body.get(name), dict) else []
+        ):
             if name == "labels" and not isinstance(value, str):
                 details.append({"path": f"/labels/{key}", "errors": ["error.expected.jsstring"]})
-            if name == "env" and not (isinstance(value, str) or isinstance(value, dict)):
+            if name == "env" and not (isinstance(value, (str, dict))):
                 details.append({"path": f"/env/{key}", "errors": ["error.expected.jsstring"]})
     if isinstance(body.get("args"), list):
         for index, arg in enumerate(body["args"]):
             if not isinstance(arg, str):
                 details.append({"path": f"/args({index})", "errors": ["error.expected.jsstring"]})
     for list_name in ("healthChecks", "readinessChecks", "portDefinitions", "fetch", "networks"):
-        for index, entry in enumerate(body.get(list_name) or []) if isinstance(body.get(list_name), list) else []:
+        for index, entry in (
+            enumerate(body.get(list_name) or []) if isinstance(body.get(list_name), list) else []
+        ):
             if not isinstance(entry, dict):
-                details.append({"path": f"/{list_name}({index})", "errors": ["error.expected.jsobject"]})
+                details.append(
+                    {"path": f"/{list_name}({index})", "errors": ["error.expected.jsobject"]}
+                )
     strategy = body.get("unreachableStrategy")
     if strategy is not None and not (isinstance(strategy, dict) or strategy == "disabled"):
         details.append({"path": "/unreachableStrategy", "errors": ["error.expected.jsobject"]})
@@ -343,11 +361,17 @@ def validate(spec: dict) -> None:
     details: list[dict] = []
     if not spec.get("cmd") and not spec.get("args") and not spec.get("container"):
         details.append(
-            {"path": "/", "errors": ["AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'."]}
+            {
+                "path": "/",
+                "errors": [NEEDS_COMMAND],
+            }
         )
     if spec.get("cmd") and spec.get("args"):
         details.append(
-            {"path": "/", "errors": ["AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'."]}
+            {
+                "path": "/",
+                "errors": [NEEDS_COMMAND],
+            }
         )
     _minimum(details, "/cpus", spec["cpus"], 0.001)
     _minimum(details, "/mem", spec["mem"], 0.0)
@@ -360,7 +384,9 @@ def validate(spec: dict) -> None:
     _minimum(details, "/backoffFactor", spec["backoffFactor"], 1.0)
     _minimum(details, "/maxLaunchDelaySeconds", spec["maxLaunchDelaySeconds"], 0, integer=True)
     if "taskKillGracePeriodSeconds" in spec:
-        _minimum(details, "/taskKillGracePeriodSeconds", spec["taskKillGracePeriodSeconds"], 0, True)
+        _minimum(
+            details, "/taskKillGracePeriodSeconds", spec["taskKillGracePeriodSeconds"], 0, True
+        )
     for name in ("minimumHealthCapacity", "maximumOverCapacity"):
         value = spec["upgradeStrategy"][name]
         path = f"/upgradeStrategy/{name}"
@@ -376,29 +402,42 @@ def validate(spec: dict) -> None:
     if container:
         if container["type"] not in ("DOCKER", "MESOS"):
             details.append({"path": "/container/type", "errors": ["error.unknown.enum.literal"]})
-        if container["type"] == "DOCKER":
-            if not container.get("docker", {}).get("image"):
-                details.append({"path": "/container/docker/image", "errors": ["must not be empty"]})
+        if container["type"] == "DOCKER" and not container.get("docker", {}).get("image"):
+            details.append({"path": "/container/docker/image", "errors": ["must not be empty"]})
         for index, mapping in enumerate(container.get("portMappings") or []):
             name = mapping.get("name")
             if name is not None and not PORT_NAME.fullmatch(str(name)):
                 details.append(
-                    {"path": f"/container/portMappings({index})/name", "errors": [f"must fully match regular expression '{PORT_NAME.pattern}'"]}
+                    {
+                        "path": f"/container/portMappings({index})/name",
+                        "errors": [f"must fully match regular expression '{PORT_NAME.pattern}'"],
+                    }
                 )
             for field in ("containerPort", "hostPort", "servicePort"):
                 port = mapping.get(field)
                 if not isinstance(port, int) or not 0 <= port <= 65535:
                     details.append(
-                        {"path": f"/container/portMappings({index})/{field}", "errors": ["got out of range port, expected 0 to 65535"]}
+                        {
+                            "path": f"/container/portMappings({index})/{field}",
+                            "errors": ["got out of range port, expected 0 to 65535"],
+                        }
                     )
     for index, definition in enumerate(spec["portDefinitions"]):
         port = definition["port"]
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
-            details.append({"path": f"/portDefinitions({index})/port", "errors": ["got out of range port, expected 0 to 65535"]})
+            details.append(
+                {
+                    "path": f"/portDefinitions({index})/port",
+                    "errors": ["got out of range port, expected 0 to 65535"],
+                }
+            )
         name = definition.get("name")
         if name is not None and not PORT_NAME.fullmatch(str(name)):
             details.append(
-                {"path": f"/portDefinitions({index})/name", "errors": [f"must fully match regular expression '{PORT_NAME.pattern}'"]}
+                {
+                    "path": f"/portDefinitions({index})/name",
+                    "errors": [f"must fully match regular expression '{PORT_NAME.pattern}'"],
+                }
             )
     names = [d.get("name") for d in port_entries(spec) if d.get("name")]
     if len(names) != len(set(names)):
@@ -410,42 +449,78 @@ def validate(spec: dict) -> None:
             details.append({"path": f"{path}/protocol", "errors": ["error.unknown.enum.literal"]})
             continue
         protocols.add(check["protocol"] in MESOS_LEVEL_PROTOCOLS)
-        for field in ("gracePeriodSeconds", "intervalSeconds", "timeoutSeconds", "maxConsecutiveFailures", "delaySeconds"):
+        for field in (
+            "gracePeriodSeconds",
+            "intervalSeconds",
+            "timeoutSeconds",
+            "maxConsecutiveFailures",
+            "delaySeconds",
+        ):
             value = check.get(field)
             if not _is_type(value, NUMBER):
                 details.append({"path": f"{path}/{field}", "errors": ["error.expected.jsnumber"]})
             elif value < 0:
-                details.append({"path": f"{path}/{field}", "errors": [f"got {value}, expected 0 or more"]})
+                details.append(
+                    {"path": f"{path}/{field}", "errors": [f"got {value}, expected 0 or more"]}
+                )
         if check["protocol"] == "COMMAND":
             command = check.get("command")
             if not isinstance(command, dict) or not isinstance(command.get("value"), str):
                 details.append({"path": f"{path}/command", "errors": ["is not defined"]})
         elif "portIndex" in check:
             count = len(port_entries(spec))
-            if not isinstance(check["portIndex"], int) or not 0 <= check["portIndex"] < max(count, 1) or count == 0:
+            if (
+                not isinstance(check["portIndex"], int)
+                or not 0 <= check["portIndex"] < max(count, 1)
+                or count == 0
+            ):
                 details.append(
-                    {"path": path, "errors": ["Health check port indices must address an element of the ports array or container port mappings."]}
+                    {
+                        "path": path,
+                        "errors": [PORT_INDEX_RANGE],
+                    }
                 )
     if len(protocols) > 1:
         details.append(
-            {"path": "/healthChecks", "errors": ["AppDefinition can contain either Marathon-level or Mesos-level health checks, not both"]}
+            {
+                "path": "/healthChecks",
+                "errors": [MIXED_CHECKS],
+            }
         )
     port_names = {d.get("name") for d in port_entries(spec)}
     for index, check in enumerate(spec["readinessChecks"]):
         if check["protocol"] not in ("HTTP", "HTTPS"):
-            details.append({"path": f"/readinessChecks({index})/protocol", "errors": ["error.unknown.enum.literal"]})
+            details.append(
+                {
+                    "path": f"/readinessChecks({index})/protocol",
+                    "errors": ["error.unknown.enum.literal"],
+                }
+            )
         if check["portName"] not in port_names:
             details.append(
-                {"path": f"/readinessChecks({index})", "errors": ["Readiness checks need a port name that is defined in the portDefinitions or portMappings"]}
+                {
+                    "path": f"/readinessChecks({index})",
+                    "errors": [READINESS_PORT],
+                }
             )
     for key, value in spec["env"].items():
         if isinstance(value, dict):
             details.append(
-                {"path": f"/env/{key}", "errors": ["Feature secrets is not enabled. Enable with --enable_features secrets)"]}
+                {
+                    "path": f"/env/{key}",
+                    "errors": [
+                        "Feature secrets is not enabled. Enable with --enable_features secrets)"
+                    ],
+                }
             )
     if spec["secrets"]:
         details.append(
-            {"path": "/secrets", "errors": ["Feature secrets is not enabled. Enable with --enable_features secrets)"]}
+            {
+                "path": "/secrets",
+                "errors": [
+                    "Feature secrets is not enabled. Enable with --enable_features secrets)"
+                ],
+            }
         )
     for index, constraint in enumerate(spec["constraints"]):
         if (
@@ -454,7 +529,9 @@ def validate(spec: dict) -> None:
             or not all(isinstance(part, str) for part in constraint)
             or constraint[1] not in CONSTRAINT_OPERATORS
         ):
-            details.append({"path": f"/constraints({index})", "errors": ["Invalid constraint format"]})
+            details.append(
+                {"path": f"/constraints({index})", "errors": ["Invalid constraint format"]}
+            )
     if details:
         raise Invalid(details)
 

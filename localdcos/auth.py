@@ -83,9 +83,7 @@ class Auth:
         uid = body["uid"]
         if isinstance(body.get("token"), str) and uid in self.service_accounts:
             try:
-                claims = jwt.decode(
-                    body["token"], self.service_accounts[uid], algorithms=["RS256"]
-                )
+                claims = jwt.decode(body["token"], self.service_accounts[uid], algorithms=["RS256"])
             except jwt.PyJWTError:
                 return _credentials_error()
             if claims.get("uid") != uid:

@@ -773,7 +773,8 @@ class Cluster:
         """Every task ends: SIGTERM to each process group, SIGKILL after the grace period."""
         self._running = False
         tasks = [
-            (app, t) for app in list(self.apps.values()) + list(self.stopping.values())
+            (app, t)
+            for app in list(self.apps.values()) + list(self.stopping.values())
             for t in app.tasks.values()
         ]
         for _, task in tasks:

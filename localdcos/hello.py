@@ -17,7 +17,9 @@ class Hello(BaseHTTPRequestHandler):
             failing = os.environ.get("FAIL_HEALTH") == "1"
             self._answer(500 if failing else 200, "unhealthy\n" if failing else "healthy\n")
         elif self.path.startswith("/ready"):
-            self._answer(200 if ready.is_set() else 503, "ready\n" if ready.is_set() else "draining\n")
+            self._answer(
+                200 if ready.is_set() else 503, "ready\n" if ready.is_set() else "draining\n"
+            )
         else:
             greeting = os.environ.get("GREETING", "world")
             tag = os.environ.get("IMAGE_TAG", "latest")
@@ -32,7 +34,7 @@ class Hello(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
-        sys.stdout.write("%s %s\n" % (self.address_string(), format % args))
+        sys.stdout.write(f"{self.address_string()} {format % args}\n")
         sys.stdout.flush()
 
 

@@ -55,8 +55,10 @@ def catalogue(image: str) -> ImageConfig:
 
 
 def _get_json(url: str, accept: str) -> dict:
-    request = urllib.request.Request(url, headers={"Accept": accept})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the configured registry
+    if not url.startswith(("http://", "https://")):
+        raise ImageError(f"the registry must be an http(s) URL, not {url}")
+    request = urllib.request.Request(url, headers={"Accept": accept})  # noqa: S310 - checked above
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         return json.loads(response.read())
 
 

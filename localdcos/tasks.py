@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import os
 import re
@@ -33,10 +34,8 @@ PR_SET_PDEATHSIG = 1
 
 def _die_with_parent() -> None:
     """In the child: SIGKILL it if localdcos dies without cleaning up (kill -9)."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 @dataclass
@@ -178,10 +177,8 @@ def spawn(task: Task, argv: list[str], env: dict[str, str], cwd: Path) -> None:
 def signal_group(task: Task, signum: int) -> None:
     if task.process is None:
         return
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(task.process.pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def exit_message(returncode: int) -> str:
