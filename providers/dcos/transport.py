@@ -200,7 +200,8 @@ class Transport:
         self.sleep = sleep
         self.session = requests.Session()
         self.session.headers["Accept"] = "application/json"
-        self.session.verify = self._verify()
+        # Passed on every call: a session-level verify loses to REQUESTS_CA_BUNDLE.
+        self.verify = self._verify()
 
     def _verify(self) -> bool | str:
         if self.config.skip_tls_verify:
@@ -254,6 +255,7 @@ class Transport:
                     json=json,
                     headers=sent_headers,
                     stream=stream,
+                    verify=self.verify,
                     timeout=(
                         self.config.connect_timeout,
                         self.config.read_timeout if read_timeout is None else read_timeout,
