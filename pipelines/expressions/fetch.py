@@ -103,7 +103,10 @@ class UrlPolicy:
     def from_settings(cls) -> "UrlPolicy":
         from django.conf import settings
 
-        return cls.from_strings(getattr(settings, "SPINUI_EXPRESSION_URL_ALLOWLIST", []))
+        try:
+            return cls.from_strings(getattr(settings, "SPINUI_EXPRESSION_URL_ALLOWLIST", []))
+        except ValueError as error:
+            raise ExpressionError(f"SPINUI_EXPRESSION_URL_ALLOWLIST: {error}") from None
 
     def check(self, url: str) -> tuple[str, str, int, str, str]:
         """(scheme, host, port, address to connect to, path) for an allowed URL, else an error."""

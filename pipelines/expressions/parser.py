@@ -254,8 +254,11 @@ def _parse_cached(source: str) -> nodes.Node:
         raise
     except UnexpectedInput as error:
         column = getattr(error, "column", None)
-        if column is None or column < 1:
-            column = len(source) + 1
+        at_end = isinstance(error, UnexpectedEOF) or (
+            isinstance(error, UnexpectedToken) and error.token.type == "$END"
+        )
+        if at_end or column is None or column < 1:
+            column = len(source.rstrip()) + 1
         raise ExpressionError(_describe(error), column) from None
 
 
