@@ -14,7 +14,7 @@ import yaml
 
 from .errors import ExpressionError
 from .fetch import UrlPolicy, fetch_text
-from .values import java_str, type_name
+from .values import a_type, java_str
 
 DEPLOY_STAGE_TYPES = ("deploy", "createServerGroup", "cloneServerGroup", "rollingPush")
 
@@ -25,7 +25,7 @@ def _text(function: str, value, column) -> str:
     if type(value) in (int, float, bool):
         # Spring converts numbers and booleans to the String parameter these functions take.
         return java_str(value)
-    raise ExpressionError(f"#{function}() needs text, not {type_name(value)}", column)
+    raise ExpressionError(f"#{function}() needs text, not {a_type(value)}", column)
 
 
 def _execution(ev, args: list, column) -> tuple[dict, list]:

@@ -9,7 +9,7 @@ import re
 import uuid
 
 from .errors import ExpressionError
-from .values import is_number, java_double_str, java_int, java_str, type_name
+from .values import a_type, is_number, java_double_str, java_int, java_str, type_name
 
 # Allowed by Spinnaker's sandbox but not implemented here: a clear message, not a guess.
 SPINNAKER_ONLY = {
@@ -46,7 +46,7 @@ class JavaType:
 def _numbers(name: str, args: list, column) -> list:
     for arg in args:
         if not is_number(arg):
-            raise ExpressionError(f"Math.{name}() needs numbers, not {type_name(arg)}", column)
+            raise ExpressionError(f"Math.{name}() needs numbers, not {a_type(arg)}", column)
     return args
 
 
@@ -131,7 +131,7 @@ def format_java(template: str, args: list, ev, column) -> str:
         elif conversion == "f":
             if not is_number(value):
                 raise ExpressionError(
-                    f"String.format: '%f' needs a number, not {type_name(value)}", column
+                    f"String.format: '%f' needs a number, not {a_type(value)}", column
                 )
             text = format(float(value), f".{precision or 6}f")
         elif conversion == "b":

@@ -5,7 +5,7 @@ Each is implemented here with Java's meaning; a name not in these tables is refu
 """
 
 from .errors import ExpressionError
-from .values import java_equals, java_str, type_name
+from .values import a_type, java_equals, java_str
 
 
 def _arity(name: str, args: list, low: int, high: int, column) -> None:
@@ -18,15 +18,13 @@ def _arity(name: str, args: list, low: int, high: int, column) -> None:
 
 def _text(name: str, value, column, position: str = "argument") -> str:
     if type(value) is not str:
-        raise ExpressionError(
-            f"{name}() needs text as its {position}, not {type_name(value)}", column
-        )
+        raise ExpressionError(f"{name}() needs text as its {position}, not {a_type(value)}", column)
     return value
 
 
 def _whole(name: str, value, column) -> int:
     if type(value) is not int:
-        raise ExpressionError(f"{name}() needs a whole number, not {type_name(value)}", column)
+        raise ExpressionError(f"{name}() needs a whole number, not {a_type(value)}", column)
     return value
 
 
@@ -215,5 +213,5 @@ def call_method(receiver, name: str, args: list, ev, column):
             return result
     allowed = ALLOWED.get(type(receiver), "equals, toString")
     raise ExpressionError(
-        f"method {name}() is not allowed on a {type_name(receiver)}; allowed: {allowed}", column
+        f"method {name}() is not allowed on {a_type(receiver)}; allowed: {allowed}", column
     )

@@ -10,6 +10,7 @@ import math
 
 from .errors import ExpressionError
 from .values import (
+    a_type,
     is_number,
     java_compare,
     java_equals,
@@ -105,7 +106,7 @@ def read_property(receiver, name: str, safe: bool, column: int | None):
         raise ExpressionError(
             f"cannot read property '{name}' of null; use ?.{name} to get null instead", column
         )
-    raise ExpressionError(f"a {type_name(receiver)} has no property '{name}'", column)
+    raise ExpressionError(f"{a_type(receiver)} has no property '{name}'", column)
 
 
 class Index(Node):
@@ -133,7 +134,7 @@ class Index(Node):
             return receiver[position]
         if receiver is None:
             raise ExpressionError("cannot index into null", self.column)
-        raise ExpressionError(f"cannot index into a {type_name(receiver)}", self.column)
+        raise ExpressionError(f"cannot index into {a_type(receiver)}", self.column)
 
 
 def _list_position(key, column: int | None) -> int:
@@ -141,7 +142,7 @@ def _list_position(key, column: int | None) -> int:
         return key
     if type(key) is str and key.strip().lstrip("-").isdigit():
         return int(key)
-    raise ExpressionError(f"a list index must be a whole number, not {type_name(key)}", column)
+    raise ExpressionError(f"a list index must be a whole number, not {a_type(key)}", column)
 
 
 class MethodCall(Node):
@@ -220,7 +221,7 @@ class Selection(Node):
             entries = [(element, None) for element in source]
         else:
             raise ExpressionError(
-                f"{self.kind} needs a list or a map, not {type_name(source)}", self.column
+                f"{self.kind} needs a list or a map, not {a_type(source)}", self.column
             )
         if self.kind == ".![":
             result = [self.body.eval(ev, element) for element, _ in entries]
@@ -232,7 +233,7 @@ class Selection(Node):
             verdict = self.body.eval(ev, element)
             if type(verdict) is not bool:
                 raise ExpressionError(
-                    f"a selection must be true or false for each element, not {type_name(verdict)}",
+                    f"a selection must be true or false for each element, not {a_type(verdict)}",
                     self.column,
                 )
             if verdict:
@@ -347,7 +348,7 @@ class Negate(Node):
         value = self.operand.eval(ev, this)
         if not is_number(value):
             sign = "-" if self.minus else "+"
-            raise ExpressionError(f"cannot apply '{sign}' to a {type_name(value)}", self.column)
+            raise ExpressionError(f"cannot apply '{sign}' to {a_type(value)}", self.column)
         return -value if self.minus else value
 
 
@@ -379,7 +380,7 @@ class Compare(Node):
         if op == "matches":
             if type(left) is not str or type(right) is not str:
                 raise ExpressionError(
-                    f"'matches' needs text on both sides, not {type_name(left)} and "
+                    f"'matches' needs text on both sides, not {a_type(left)} and "
                     f"{type_name(right)}",
                     self.column,
                 )
@@ -423,9 +424,7 @@ def arithmetic(op: str, left, right, ev, column: int | None):
         ev.check_length(len(left) * max(right, 0), column)
         return left * right
     if not (is_number(left) and is_number(right)):
-        raise ExpressionError(
-            f"cannot apply '{op}' to a {type_name(left)} and a {type_name(right)}", column
-        )
+        raise ExpressionError(f"cannot apply '{op}' to {a_type(left)} and {a_type(right)}", column)
     both_int = type(left) is int and type(right) is int
     if op == "+":
         result = left + right

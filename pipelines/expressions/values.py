@@ -32,6 +32,12 @@ def type_name(value: object) -> str:
     }.get(type(value), "value")
 
 
+def a_type(value: object) -> str:
+    """``a string``, ``an integer``: the type with its article, for messages."""
+    name = type_name(value)
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
 def java_int(value: int, column: int | None) -> int:
     if LONG_MIN <= value <= LONG_MAX:
         return value
@@ -76,7 +82,7 @@ def java_str(value: object) -> str:
         return "[" + ", ".join(java_str(element) for element in value) + "]"
     if type(value) is dict:
         return "{" + ", ".join(f"{java_str(k)}={java_str(v)}" for k, v in value.items()) + "}"
-    raise ExpressionError(f"cannot convert a {type_name(value)} to text")
+    raise ExpressionError(f"cannot convert {a_type(value)} to text")
 
 
 def template_str(value: object) -> str:
@@ -116,7 +122,7 @@ def java_compare(left: object, right: object, column: int | None) -> int:
         return (left > right) - (left < right)
     if type(left) is type(right) and type(left) in (str, bool):
         return (left > right) - (left < right)
-    raise ExpressionError(f"cannot compare a {type_name(left)} with a {type_name(right)}", column)
+    raise ExpressionError(f"cannot compare {a_type(left)} with {a_type(right)}", column)
 
 
 _TRUE_WORDS = {"true", "on", "yes", "1"}
