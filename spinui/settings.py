@@ -201,3 +201,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Pipeline expressions (pipelines/expressions) ----------------------------------------------
+# Where #fromUrl, #jsonFromUrl, #yamlFromUrl and #propertiesFromUrl may fetch from, comma
+# separated: host, host:port, *.domain, 10.0.0.0/8:8080, [::1]:8080. Link-local and metadata
+# addresses are always refused; loopback and private ones need the host or network and the port.
+# Empty (the default): expressions fetch nothing.
+SPINUI_EXPRESSION_URL_ALLOWLIST = envlist("SPINUI_EXPRESSION_URL_ALLOWLIST")
+SPINUI_EXPRESSION_URL_TIMEOUT = envint("SPINUI_EXPRESSION_URL_TIMEOUT", "5")
+SPINUI_EXPRESSION_URL_MAX_BYTES = envint("SPINUI_EXPRESSION_URL_MAX_BYTES", "1048576")
+SPINUI_EXPRESSION_MAX_LENGTH = envint("SPINUI_EXPRESSION_MAX_LENGTH", "10000")
+SPINUI_EXPRESSION_MAX_STEPS = envint("SPINUI_EXPRESSION_MAX_STEPS", "100000")
+SPINUI_EXPRESSION_MAX_RESULT_SIZE = envint("SPINUI_EXPRESSION_MAX_RESULT_SIZE", "2000000")
