@@ -213,3 +213,14 @@ SPINUI_EXPRESSION_URL_MAX_BYTES = envint("SPINUI_EXPRESSION_URL_MAX_BYTES", "104
 SPINUI_EXPRESSION_MAX_LENGTH = envint("SPINUI_EXPRESSION_MAX_LENGTH", "10000")
 SPINUI_EXPRESSION_MAX_STEPS = envint("SPINUI_EXPRESSION_MAX_STEPS", "100000")
 SPINUI_EXPRESSION_MAX_RESULT_SIZE = envint("SPINUI_EXPRESSION_MAX_RESULT_SIZE", "2000000")
+
+# Pipelines engine. Orca's window time zone defaults to America/Los_Angeles; ours to UTC.
+SPINUI_EXECUTION_WINDOW_TIMEZONE = os.environ.get("SPINUI_EXECUTION_WINDOW_TIMEZONE", "UTC")
+# A message for a stage due later than this many seconds is not sent: the sweeper fires it.
+SPINUI_ENGINE_MAX_COUNTDOWN = envint("SPINUI_ENGINE_MAX_COUNTDOWN", "60")
+# How long a handler may hold a stage before the sweeper assumes its worker died.
+SPINUI_ENGINE_LEASE_SECONDS = envint("SPINUI_ENGINE_LEASE_SECONDS", "300")
+SPINUI_SWEEP_INTERVAL = float(os.environ.get("SPINUI_SWEEP_INTERVAL", "5"))
+CELERY_BEAT_SCHEDULE = {
+    "sweep-executions": {"task": "pipelines.tasks.sweep", "schedule": SPINUI_SWEEP_INTERVAL},
+}
