@@ -5,7 +5,7 @@ from pipelines.stages import ConfigError, Field, Outcome, StageRun, StageType, r
 from pipelines.status import Status
 
 # A waiting judgment is woken by the judge's click; this poll is only a safety net.
-POLL_SECONDS = 60.0
+POLL_SECONDS = 300.0
 
 
 @register
