@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import (
     NON_FIELD_ERRORS,
     PermissionDenied,
@@ -115,6 +116,11 @@ def _unauthorized(error: str, message: str) -> ApiError:
     return ApiError(401, error, message, headers={"WWW-Authenticate": challenge})
 
 
+def _login_failed(request: HttpRequest, username: str = "") -> None:
+    # The same signal as a failed password login, so the audit log records both alike.
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+
+
 def _authenticate(request: HttpRequest) -> AbstractBaseUser:
     header = request.headers.get("Authorization")
     if not header:
@@ -125,15 +131,18 @@ def _authenticate(request: HttpRequest) -> AbstractBaseUser:
         )
     match = _BEARER.match(header)
     if match is None:
+        _login_failed(request)
         raise _unauthorized(
             "invalid_token",
             "The Authorization header is malformed; send 'Authorization: Bearer <token>'.",
         )
     token = ApiToken.objects.for_key(match[1])
     if token is None:
+        _login_failed(request)
         raise _unauthorized("invalid_token", "The API token is unknown or was revoked.")
     now = timezone.now()
     if token.expired(now):
+        _login_failed(request, token.user.get_username())
         raise _unauthorized(
             "invalid_token",
             f"The API token expired at {token.expires_at:%Y-%m-%d %H:%M:%S} UTC; make a new one.",
@@ -213,6 +222,13 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
             "payload_too_large",
             f"The body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
         ) from None
+    if not raw:
+        raise ApiError(
+            400,
+            "malformed_json",
+            "The body is empty; send a JSON object, with a Content-Length "
+            "(chunked bodies are not read).",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -369,24 +385,32 @@ def application(request: ApiRequest, name: str) -> HttpResponse:
 
 def _application_update(request: ApiRequest, found: Application) -> JsonResponse:
     """Front50's PATCH: given fields replace, attributes merge, a null attribute is removed."""
-    body = json_body(request)
-    fields, attributes = _application_fields(body)
-    if fields.pop("name", found.name) != found.name:
-        raise _invalid(
-            {
-                pointer("name"): [
-                    "An application's name cannot change; create a new application instead."
-                ]
-            }
-        )
+    fields, attributes = _application_fields(json_body(request))
+    renamed = fields.pop("name", found.name) != found.name
     with transaction.atomic():
         # Locked, so two PATCHes of different attributes both land.
         locked = Application.objects.select_for_update().get(pk=found.pk)
         if attributes:
             merged = {**locked.attributes, **attributes}
             fields["attributes"] = {k: v for k, v in merged.items() if v is not None}
+        if renamed:
+            raise _renamed(locked, fields)
         application_update(actor=request.user, application=locked, **fields)
     return JsonResponse(application_detail(locked))
+
+
+def _renamed(application: Application, fields: dict[str, Any]) -> ApiError:
+    """The refusal of a rename, with whatever else is wrong with the other fields."""
+    problems = {
+        pointer("name"): ["An application's name cannot change; create a new application instead."]
+    }
+    for field, value in fields.items():
+        setattr(application, field, value)
+    try:
+        application.full_clean()
+    except ValidationError as error:
+        problems |= _details_from_validation(error)
+    return _invalid(problems)
 
 
 # Credentials (Spinnaker's accounts)

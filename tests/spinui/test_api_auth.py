@@ -1,11 +1,25 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.signals import user_login_failed
 from django.test import Client
 from django.utils import timezone
 
 from spinui.models import ApiToken, Application
 from tests.spinui.api_support import api_client, send_json, token_for
+
+
+@pytest.fixture
+def failed_logins():
+    """The usernames of user_login_failed signals, which the audit log records."""
+    seen: list[str] = []
+
+    def receiver(sender, credentials, request=None, **kwargs):
+        seen.append(credentials["username"])
+
+    user_login_failed.connect(receiver)
+    yield seen
+    user_login_failed.disconnect(receiver)
 
 
 def assert_refused(response, error: str) -> None:
@@ -132,3 +146,18 @@ def test_a_refused_token_leaves_no_trace(admin):
     Client(headers={"Authorization": f"Bearer {key}"}).get("/api/v1/applications")
 
     assert ApiToken.objects.get().last_used_at is None
+
+
+def test_a_refused_token_is_a_failed_login(admin, failed_logins):
+    expired = token_for(admin, expires_at=timezone.now() - timedelta(days=1))
+
+    for header in (f"Bearer {expired}", f"Bearer {ApiToken.new_key()}", "Basic eDp5"):
+        Client(headers={"Authorization": header}).get("/api/v1/applications")
+
+    assert failed_logins == ["admin", "", ""]
+
+
+def test_a_request_without_a_token_is_no_failed_login(db, failed_logins):
+    Client().get("/api/v1/applications")
+
+    assert failed_logins == []

@@ -49,11 +49,11 @@ def test_malformed_json_is_refused_with_its_line_and_column(client, application,
     assert_nothing_written(application)
 
 
-def test_an_empty_body_is_malformed_json(client, application):
+def test_an_empty_body_is_refused_as_empty(client, application):
     # The test client drops the content type of an empty body unless it is given as is.
     response = client.generic("POST", APPS, b"", CONTENT_TYPE="application/json")
 
-    assert "line 1, column 1" in assert_error(response, 400, "malformed_json")["message"]
+    assert "body is empty" in assert_error(response, 400, "malformed_json")["message"]
 
 
 def test_a_body_that_is_not_utf8_is_refused_with_the_offset(client, application):
@@ -232,6 +232,13 @@ def test_renaming_is_refused_at_the_name(client, application):
     response = send_json(client, "PATCH", HELLO, {"name": "bye", "description": "changed"})
 
     assert "cannot change" in paths(assert_error(response, 422, "invalid"))["/name"][0]
+    assert_nothing_written(application)
+
+
+def test_a_rename_is_reported_together_with_the_other_invalid_fields(client, application):
+    response = send_json(client, "PATCH", HELLO, {"name": "bye", "email": "nope"})
+
+    assert set(paths(assert_error(response, 422, "invalid"))) == {"/name", "/email"}
     assert_nothing_written(application)
 
 
