@@ -173,9 +173,10 @@ def api_view(*methods: str, authenticated: bool = True) -> Callable:
             except ApiError as error:
                 return error.response()
             except Http404 as error:
-                return error_response(404, "not_found", str(error))
+                return error_response(404, "not_found", str(error) or "Not found.")
             except PermissionDenied as error:
-                return error_response(403, "forbidden", str(error))
+                message = str(error) or "You may not do this; ask an admin for a role that may."
+                return error_response(403, "forbidden", message)
             except ValidationError as error:
                 return _invalid(_details_from_validation(error)).response()
 
@@ -389,7 +390,9 @@ def _application_update(request: ApiRequest, found: Application) -> JsonResponse
     renamed = fields.pop("name", found.name) != found.name
     with transaction.atomic():
         # Locked, so two PATCHes of different attributes both land.
-        locked = Application.objects.select_for_update().get(pk=found.pk)
+        locked = Application.objects.select_for_update().filter(pk=found.pk).first()
+        if locked is None:
+            raise Http404(f"No application named {found.name!r}.")
         if attributes:
             merged = {**locked.attributes, **attributes}
             fields["attributes"] = {k: v for k, v in merged.items() if v is not None}
@@ -436,16 +439,14 @@ def credential(account: Account, regions: Iterable[Region]) -> dict[str, Any]:
     }
 
 
-# Only what is shown: reading `secret` would decrypt every region's credentials.
-_public_regions = Region.objects.only("account", "name", "url").order_by("name")
-
-
 @api_view("GET")
 def credentials(request: ApiRequest) -> JsonResponse:
+    # Only what is shown: loading `secret` would decrypt every region's credentials.
+    regions = Region.objects.only("account", "name", "url").order_by("name")
     accounts = (
         visible(request.user, Account)
         .order_by("name")
-        .prefetch_related(Prefetch("regions", queryset=_public_regions))
+        .prefetch_related(Prefetch("regions", queryset=regions))
     )
     return JsonResponse(
         [credential(account, account.regions.all()) for account in accounts], safe=False

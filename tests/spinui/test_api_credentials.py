@@ -1,3 +1,5 @@
+from django.db import connection
+
 from spinui.models import Account, Region
 from tests.spinui.api_support import api_client
 
@@ -64,3 +66,14 @@ def test_credentials_cost_the_same_queries_for_many_accounts(admin, django_asser
 
     assert len(response.json()) == 20
     assert all(len(listed["regions"]) == 3 for listed in response.json())
+
+
+def test_credentials_do_not_even_load_region_secrets(admin, account):
+    # A secret no key decrypts would fail the request if the view loaded it.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE spinui_region SET secret = %s", ["not-a-fernet-token"])
+
+    response = api_client(admin).get("/api/v1/credentials")
+
+    assert response.status_code == 200
+    assert b"not-a-fernet-token" not in response.content
