@@ -161,3 +161,20 @@ def test_a_request_without_a_token_is_no_failed_login(db, failed_logins):
     Client().get("/api/v1/applications")
 
     assert failed_logins == []
+
+
+def test_no_token_appears_in_a_log_line(admin, caplog):
+    expired = token_for(admin, expires_at=timezone.now() - timedelta(days=1))
+    valid = token_for(admin)
+    forged = ApiToken.new_key()
+    caplog.set_level("DEBUG")
+
+    for key in (expired, valid, forged):
+        client = Client(headers={"Authorization": f"Bearer {key}"})
+        client.get("/api/v1/applications")
+        client.post("/api/v1/applications", "{", content_type="application/json")
+
+    assert caplog.records
+    for key in (expired, valid, forged):
+        assert key not in caplog.text
+        assert key[12:] not in caplog.text
