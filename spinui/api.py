@@ -5,6 +5,7 @@ authentication and the mapping of errors to `{"error", "message", "details"}` bo
 """
 
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
@@ -201,6 +202,18 @@ def _refuse_constant(name: str) -> None:
     )
 
 
+def _number(text: str) -> int | float:
+    """A JSON number that every database can store: finite, of a sane number of digits."""
+    try:
+        number = float(text) if any(c in text for c in ".eE") else int(text)
+    except ValueError:
+        number = math.inf
+    if not math.isfinite(number):
+        shown = text if len(text) <= 20 else f"{text[:20]}…"
+        raise ApiError(400, "malformed_json", f"The number {shown} is too large to store.")
+    return number
+
+
 def json_body(request: HttpRequest) -> dict[str, Any]:
     """The request's JSON object, or an ApiError saying what is wrong with it and where."""
     if request.content_type != JSON_CONTENT_TYPE:
@@ -237,7 +250,9 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
             400, "malformed_json", f"The body is not UTF-8: invalid byte at offset {error.start}."
         ) from None
     try:
-        body = json.loads(text, parse_constant=_refuse_constant)
+        body = json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_number, parse_int=_number
+        )
     except json.JSONDecodeError as error:
         raise ApiError(
             400,

@@ -72,6 +72,25 @@ def test_non_json_numbers_are_refused(client, application, constant):
     assert_nothing_written(application)
 
 
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "9" * 5000])
+def test_numbers_too_large_to_store_are_refused(client, application, number):
+    raw = f'{{"name": "shop", "email": "a@example.com", "weight": {number}}}'
+
+    response = client.post(APPS, raw, content_type="application/json")
+
+    assert "too large" in assert_error(response, 400, "malformed_json")["message"]
+    assert_nothing_written(application)
+
+
+def test_ordinary_numbers_are_kept_as_given(client):
+    raw = '{"name": "shop", "email": "a@example.com", "n": [0, -7, 2.5, 1e3, 123456789012345678]}'
+
+    assert client.post(APPS, raw, content_type="application/json").status_code == 201
+    assert Application.objects.get(name="shop").attributes == {
+        "n": [0, -7, 2.5, 1000.0, 123456789012345678]
+    }
+
+
 def test_a_body_nested_past_the_parsers_depth_is_refused(client, application):
     raw = '{"deep": ' + "[" * 100_000 + "]" * 100_000 + "}"
 
@@ -226,6 +245,17 @@ def test_a_duplicate_name_is_a_conflict(client, application):
     assert "'hello' already exists" in body["message"]
     assert paths(body) == {"/name": ["This name is taken."]}
     assert_nothing_written(application)
+
+
+def test_a_name_taken_between_validation_and_insert_is_a_conflict(client, application, monkeypatch):
+    # As if another request inserted the name after this one's uniqueness check.
+    monkeypatch.setattr(Application, "validate_unique", lambda self, exclude=None: None)
+
+    response = send_json(client, "POST", APPS, {"name": "hello", "email": "new@example.com"})
+
+    assert_error(response, 409, "conflict")
+    assert_nothing_written(application)
+    assert client.get(HELLO).status_code == 200
 
 
 def test_renaming_is_refused_at_the_name(client, application):
