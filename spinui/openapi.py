@@ -25,7 +25,10 @@ UNAUTHORIZED = {
     **_json(_ref("Error")),
 }
 BODY_ERRORS = {
-    "400": _error("The body is not UTF-8 JSON; the message says where (line and column)."),
+    "400": _error(
+        "The body is empty, not UTF-8, not JSON (the message gives line and column), or holds "
+        "a number too large to store."
+    ),
     "413": _error("The body is larger than the server's limit (SPINUI_MAX_BODY_BYTES)."),
     "415": _error("The body is not sent as application/json (UTF-8)."),
     "422": _error("Invalid values; each detail names a JSON pointer into the body."),
