@@ -113,20 +113,21 @@ TEMPLATES = [
     }
 ]
 
-if EMBEDDED:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "spinui.sqlite3",
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'spinui.sqlite3'}"),
+        conn_max_age=60,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-else:
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    # A file, not memory, so worker processes started by tests share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-spinui.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -202,6 +203,29 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
+# --- Pipeline expressions (pipelines/expressions) ----------------------------------------------
+# Where #fromUrl, #jsonFromUrl, #yamlFromUrl and #propertiesFromUrl may fetch from, comma
+# separated: host, host:port, *.domain, 10.0.0.0/8:8080, [::1]:8080. Link-local and metadata
+# addresses are always refused; loopback and private ones need the host or network and the port.
+# Empty (the default): expressions fetch nothing.
+SPINUI_EXPRESSION_URL_ALLOWLIST = envlist("SPINUI_EXPRESSION_URL_ALLOWLIST")
+SPINUI_EXPRESSION_URL_TIMEOUT = envint("SPINUI_EXPRESSION_URL_TIMEOUT", "5")
+SPINUI_EXPRESSION_URL_MAX_BYTES = envint("SPINUI_EXPRESSION_URL_MAX_BYTES", "1048576")
+SPINUI_EXPRESSION_MAX_LENGTH = envint("SPINUI_EXPRESSION_MAX_LENGTH", "10000")
+SPINUI_EXPRESSION_MAX_STEPS = envint("SPINUI_EXPRESSION_MAX_STEPS", "100000")
+SPINUI_EXPRESSION_MAX_RESULT_SIZE = envint("SPINUI_EXPRESSION_MAX_RESULT_SIZE", "2000000")
+
+# Pipelines engine. Orca's window time zone defaults to America/Los_Angeles; ours to UTC.
+SPINUI_EXECUTION_WINDOW_TIMEZONE = os.environ.get("SPINUI_EXECUTION_WINDOW_TIMEZONE", "UTC")
+# A message for a stage due later than this many seconds is not sent: the sweeper fires it.
+SPINUI_ENGINE_MAX_COUNTDOWN = envint("SPINUI_ENGINE_MAX_COUNTDOWN", "60")
+# How long a handler may hold a stage before the sweeper assumes its worker died.
+SPINUI_ENGINE_LEASE_SECONDS = envint("SPINUI_ENGINE_LEASE_SECONDS", "300")
+SPINUI_SWEEP_INTERVAL = float(os.environ.get("SPINUI_SWEEP_INTERVAL", "5"))
+CELERY_BEAT_SCHEDULE = {
+    "sweep-executions": {"task": "pipelines.tasks.sweep", "schedule": SPINUI_SWEEP_INTERVAL},
+}
+
 # The infrastructure cache (spinui/infrastructure.py): the beat refresh reads every region
 # this often (0 turns it off); `manage.py watch_dcos` keeps it fresh in between.
 SPINUI_INFRASTRUCTURE_REFRESH_SECONDS = envint("SPINUI_INFRASTRUCTURE_REFRESH_SECONDS", "15")
@@ -212,7 +236,6 @@ SPINUI_DCOS_RETRIES = envint("SPINUI_DCOS_RETRIES", "2")
 SPINUI_CLUSTERS_COLLAPSE_ABOVE = envint("SPINUI_CLUSTERS_COLLAPSE_ABOVE", "250")
 # How often an open clusters or server group page asks whether anything changed.
 SPINUI_LIVE_POLL_SECONDS = envint("SPINUI_LIVE_POLL_SECONDS", "3")
-CELERY_BEAT_SCHEDULE: dict = {}
 if SPINUI_INFRASTRUCTURE_REFRESH_SECONDS > 0:
     CELERY_BEAT_SCHEDULE["infrastructure-refresh"] = {
         "task": "spinui.tasks.infrastructure_refresh",

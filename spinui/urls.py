@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from spinui import infrastructure_views, views
@@ -65,4 +65,5 @@ urlpatterns = [
     path("admin/users/new/", views.user_edit, name="user_create"),
     path("admin/users/<int:user_id>/", views.user_edit, name="user_edit"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("api/v1/", include("spinui.api_urls")),
 ]

@@ -1,0 +1,265 @@
+"""The OpenAPI 3.1 document of the JSON API, written by hand next to spinui/api.py.
+
+tests/spinui/test_api_openapi.py checks that every route under /api/v1/ is described here,
+with exactly its methods.
+"""
+
+from typing import Any
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, **_json(_ref("Error"))}
+
+
+UNAUTHORIZED = {
+    "description": "No token, or a malformed, unknown or expired one, or an inactive user.",
+    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    **_json(_ref("Error")),
+}
+BODY_ERRORS = {
+    "400": _error(
+        "The body is empty, not UTF-8, not JSON (the message gives line and column), or holds "
+        "a number too large to store."
+    ),
+    "413": _error("The body is larger than the server's limit (SPINUI_MAX_BODY_BYTES)."),
+    "415": _error("The body is not sent as application/json (UTF-8)."),
+    "422": _error("Invalid values; each detail names a JSON pointer into the body."),
+}
+NAME_PARAMETER = {
+    "name": "name",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^[a-z0-9]+$"},
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "message", "details"],
+        "properties": {
+            "error": {"type": "string", "description": "A short code, e.g. invalid."},
+            "message": {"type": "string", "description": "What went wrong, in a sentence."},
+            "details": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["path", "errors"],
+                    "properties": {
+                        "path": {
+                            "type": "string",
+                            "description": "JSON pointer into the request body; '' is all of it.",
+                        },
+                        "errors": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            },
+        },
+    },
+    "Application": {
+        "description": (
+            "Gate's application: spinui's fields, and any further attributes (repoType, "
+            "cloudProviders, …) alongside them, kept as given."
+        ),
+        "type": "object",
+        "required": ["name", "email", "description", "createTs", "updateTs"],
+        "properties": {
+            "name": {
+                "type": "string",
+                "pattern": "^[a-z0-9]+$",
+                "maxLength": 63,
+                "description": "Lowercase letters and digits; cannot change once created.",
+            },
+            "email": {"type": "string", "format": "email", "description": "The owner's."},
+            "description": {"type": "string"},
+            "createTs": {
+                "type": "string",
+                "readOnly": True,
+                "description": "Milliseconds since the epoch; ignored when sent.",
+            },
+            "updateTs": {
+                "type": "string",
+                "readOnly": True,
+                "description": "Milliseconds since the epoch; ignored when sent.",
+            },
+        },
+        "additionalProperties": True,
+    },
+    "ApplicationDetail": {
+        "description": "Gate's single application: its name and the application as attributes.",
+        "type": "object",
+        "required": ["name", "attributes"],
+        "properties": {"name": {"type": "string"}, "attributes": _ref("Application")},
+    },
+    "ApplicationCreate": {
+        "type": "object",
+        "required": ["name", "email"],
+        "properties": {
+            "name": {"type": "string", "pattern": "^[a-z0-9]+$", "maxLength": 63},
+            "email": {"type": "string", "format": "email"},
+            "description": {"type": "string"},
+        },
+        "additionalProperties": True,
+        "description": "Further top-level members are kept as attributes; `attributes` is refused.",
+    },
+    "ApplicationPatch": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "description": "If given, the application's own name."},
+            "email": {"type": "string", "format": "email"},
+            "description": {"type": "string"},
+        },
+        "additionalProperties": True,
+        "description": (
+            "Given fields replace; further members merge into the attributes, and a null "
+            "removes that attribute."
+        ),
+    },
+    "Credential": {
+        "description": "An account (deployment target); no credentials are ever shown.",
+        "type": "object",
+        "required": ["name", "environment", "type", "regions"],
+        "properties": {
+            "name": {"type": "string"},
+            "environment": {"type": "string"},
+            "type": {"type": "string", "enum": ["dcos"]},
+            "regions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name", "url"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "url": {
+                            "type": "string",
+                            "format": "uri",
+                            "description": "The DC/OS admin router, without user info or query.",
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+PATHS: dict[str, Any] = {
+    "/api/v1/applications": {
+        "get": {
+            "operationId": "listApplications",
+            "summary": "The applications you may read.",
+            "responses": {
+                "200": {
+                    "description": "Sorted by name.",
+                    **_json({"type": "array", "items": _ref("Application")}),
+                },
+                "401": UNAUTHORIZED,
+            },
+        },
+        "post": {
+            "operationId": "createApplication",
+            "summary": "Create an application; you get READ, WRITE and EXECUTE on it.",
+            "description": "Needs the right to create applications (a role's), or superuser.",
+            "requestBody": {"required": True, **_json(_ref("ApplicationCreate"))},
+            "responses": {
+                "201": {
+                    "description": "Created; Location names the new application.",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                    **_json(_ref("ApplicationDetail")),
+                },
+                "401": UNAUTHORIZED,
+                "403": _error("You may not create applications."),
+                "409": _error("The name is taken."),
+                **BODY_ERRORS,
+            },
+        },
+    },
+    "/api/v1/applications/{name}": {
+        "parameters": [NAME_PARAMETER],
+        "get": {
+            "operationId": "getApplication",
+            "summary": "One application (needs READ).",
+            "responses": {
+                "200": {"description": "The application.", **_json(_ref("ApplicationDetail"))},
+                "401": UNAUTHORIZED,
+                "404": _error("No such application, or you may not read it (the same answer)."),
+            },
+        },
+        "patch": {
+            "operationId": "updateApplication",
+            "summary": "Change an application (needs WRITE); its name cannot change.",
+            "requestBody": {"required": True, **_json(_ref("ApplicationPatch"))},
+            "responses": {
+                "200": {
+                    "description": "The changed application.",
+                    **_json(_ref("ApplicationDetail")),
+                },
+                "401": UNAUTHORIZED,
+                "403": _error("You may read the application but not change it."),
+                "404": _error("No such application, or you may not read it (the same answer)."),
+                **BODY_ERRORS,
+            },
+        },
+        "delete": {
+            "operationId": "deleteApplication",
+            "summary": "Delete an application (needs WRITE).",
+            "responses": {
+                "204": {"description": "Deleted."},
+                "401": UNAUTHORIZED,
+                "403": _error("You may read the application but not change it."),
+                "404": _error("No such application, or you may not read it (the same answer)."),
+                "409": _error("Still used; the details list what refers to it."),
+            },
+        },
+    },
+    "/api/v1/credentials": {
+        "get": {
+            "operationId": "listCredentials",
+            "summary": "The accounts you may read, with their regions (DC/OS clusters).",
+            "responses": {
+                "200": {
+                    "description": "Sorted by name.",
+                    **_json({"type": "array", "items": _ref("Credential")}),
+                },
+                "401": UNAUTHORIZED,
+            },
+        },
+    },
+    "/api/v1/openapi.json": {
+        "get": {
+            "operationId": "getOpenApiDocument",
+            "summary": "This document; no token needed.",
+            "security": [],
+            "responses": {"200": {"description": "OpenAPI 3.1.", **_json({"type": "object"})}},
+        },
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "spinui API",
+            "version": "1",
+            "description": (
+                "Continuous delivery for DC/OS. Shapes follow Spinnaker Gate where Gate has "
+                "one. Authenticate with `Authorization: Bearer <token>` "
+                "(`python manage.py create_api_token USERNAME`). Other methods on these paths "
+                "answer 405 with an Allow header; other paths, 404."
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": SCHEMAS,
+        },
+        "paths": PATHS,
+    }
