@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
 
 from providers.dcos.model import DOWN, FAILED, STARTING, UP
+from spinui.api import ApiRequest, api_view
 from spinui.models import Account, Instance, ServerGroup
 from spinui.permissions import get_application_for, visible
 
@@ -116,7 +117,7 @@ def _server_group_for(user, account: str, region: str, name: str) -> ServerGroup
     ).first()
     if row is None:
         raise Http404(f"No server group {name!r} in {account}/{region}.")
-    if row.application or not user.is_superuser:
+    if not user.is_superuser:
         get_application_for(user, row.application or name)
     return row
 
@@ -177,3 +178,28 @@ def instance(user, account: str, region: str, instance_id: str) -> dict[str, Any
         raise Http404(f"No instance {instance_id!r} in {account}/{region}.")
     row = _server_group_for(user, account, region, found.server_group.name)
     return _instance(row, found)
+
+
+# Routes (spinui/api_urls.py; described in spinui/openapi.py)
+
+
+@api_view("GET")
+def application_clusters(request: ApiRequest, name: str) -> JsonResponse:
+    return JsonResponse(clusters(request.user, name))
+
+
+@api_view("GET")
+def application_server_groups(request: ApiRequest, name: str) -> JsonResponse:
+    return JsonResponse(server_groups(request.user, name), safe=False)
+
+
+@api_view("GET")
+def server_group_detail(request: ApiRequest, account: str, region: str, name: str) -> JsonResponse:
+    return JsonResponse(server_group(request.user, account, region, name))
+
+
+@api_view("GET")
+def instance_detail(
+    request: ApiRequest, account: str, region: str, instanceId: str
+) -> JsonResponse:
+    return JsonResponse(instance(request.user, account, region, instanceId))

@@ -14,7 +14,8 @@ from tests.providers.conftest import (  # noqa: F401 - fixtures shared with the 
 def region_of(server, *, account: str = "dev", cluster: str = "dev", **fields) -> Region:
     """A Region of ACCOUNT (created if needed) pointing at localdcos's CLUSTER."""
     owner, _ = Account.objects.get_or_create(name=account, defaults={"environment": account})
-    return Region.objects.create(account=owner, name=cluster, url=server.url(cluster), **fields)
+    fields.setdefault("url", server.url(cluster) if server else "")
+    return Region.objects.create(account=owner, name=cluster, **fields)
 
 
 @pytest.fixture

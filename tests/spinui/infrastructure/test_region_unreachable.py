@@ -37,9 +37,7 @@ def test_one_unreachable_region_does_not_stop_the_others(localdcos, db):
     localdcos.create({"id": "/prod/hello-v000", "instances": 0}, cluster="prod")
     region_of(localdcos)
     region_of(localdcos, account="prod", cluster="prod")
-    gone = region_of(localdcos, account="prod", cluster="east")
-    gone.url = "http://no-such-cluster.invalid"
-    gone.save()
+    gone = region_of(None, account="prod", cluster="east", url="http://no-such-cluster.invalid")
 
     results = infrastructure.regions_refresh()
 
