@@ -324,13 +324,18 @@ def server_group_detail(
 def _network(definition: dict) -> dict:
     container = definition.get("container") or {}
     networks = definition.get("networks") or [{"mode": "host"}]
-    ports = container.get("portMappings") or (container.get("docker") or {}).get("portMappings")
+    mappings = container.get("portMappings") or (container.get("docker") or {}).get("portMappings")
+    ports = []
+    for port in mappings or definition.get("portDefinitions") or []:
+        inside = f"{port['containerPort']}→" if port.get("containerPort") else ""
+        outside = port.get("hostPort", port.get("port")) or "auto"
+        name = f"{port['name']} " if port.get("name") else ""
+        ports.append(f"{name}{inside}{outside}/{port.get('protocol', 'tcp')}")
     return {
         "modes": [
             n.get("mode", "host") + (f" ({n['name']})" if n.get("name") else "") for n in networks
         ],
-        "ports": ports or definition.get("portDefinitions") or [],
-        "require_ports": definition.get("requirePorts", False),
+        "ports": ports,
     }
 
 

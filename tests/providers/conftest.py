@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import os
 import select
 import signal
+import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
 
 from providers.dcos.config import RegionConfig
 
@@ -108,7 +115,7 @@ class LocalDcos:
 
     def request(self, method: str, path: str, cluster: str = "dev", **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", 10)
-        return requests.request(method, self.url(cluster) + path, **kwargs)
+        return requests.request(method, self.url(cluster) + path, **kwargs)  # noqa: S113
 
     def create(self, definition: dict, cluster: str = "dev", **kwargs) -> dict:
         definition = {"cmd": "sleep 3600", "cpus": 0.01, "mem": 16, **definition}
@@ -165,3 +172,79 @@ def service_account_key(tmp_path: Path) -> tuple[str, Path]:
         )
     )
     return private, public
+
+
+class Flaky(BaseHTTPRequestHandler):
+    """503 twice, then Marathon's info."""
+
+    answers: list[int] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._answer()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._answer()
+
+    def _answer(self) -> None:
+        status = self.answers.pop(0) if self.answers else 200
+        body = b'{"message":"busy"}' if status >= 500 else b'{"name":"marathon","version":"1"}'
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def serve(handler, wrap=None) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if wrap:
+        server.socket = wrap(server.socket)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    scheme = "https" if wrap else "http"
+    try:
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def tls_server(tmp_path) -> Iterator[tuple[str, str]]:
+    """A TLS server for 127.0.0.1 with a self-signed certificate; (its URL, the CA PEM)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localdcos test CA")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    (tmp_path / "cert.pem").write_text(cert_pem)
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    Flaky.answers = []
+    for url in serve(Flaky, lambda sock: context.wrap_socket(sock, server_side=True)):
+        yield url, cert_pem

@@ -4,19 +4,11 @@ Marathon's refusals come from localdcos; faults it cannot produce (a 503, a sile
 a TLS certificate) come from small real servers on free ports, not from mocks.
 """
 
-import datetime
-import ipaddress
 import socket
-import ssl
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from providers.dcos.config import RegionConfig
 from providers.dcos.marathon import MarathonClient
@@ -32,7 +24,7 @@ from providers.dcos.transport import (
     Unreachable,
 )
 
-from .conftest import wait_until
+from .conftest import Flaky, serve
 
 
 def config(url: str, **fields) -> RegionConfig:
@@ -112,33 +104,9 @@ def test_a_cluster_that_never_answers_times_out(silent_server):
         transport.get_json("/v2/info")
 
 
-class Flaky(BaseHTTPRequestHandler):
-    """503 twice, then Marathon's info."""
-
-    answers: list[int] = []
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        self._answer()
-
-    def do_POST(self) -> None:  # noqa: N802
-        self._answer()
-
-    def _answer(self) -> None:
-        status = self.answers.pop(0) if self.answers else 200
-        body = b'{"message":"busy"}' if status >= 500 else b'{"name":"marathon","version":"1"}'
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def flaky_server() -> Iterator[str]:
-    yield from _serve(Flaky)
+    yield from serve(Flaky)
 
 
 def test_a_5xx_is_retried_for_an_idempotent_call(flaky_server):
@@ -178,21 +146,6 @@ def test_tls_verification_can_be_skipped(tls_server):
     assert MarathonClient(config(url, skip_tls_verify=True)).info().name == "marathon"
 
 
-def _serve(handler, wrap=None) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    if wrap:
-        server.socket = wrap(server.socket)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    scheme = "https" if wrap else "http"
-    try:
-        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
 @pytest.fixture
 def silent_server() -> Iterator[str]:
     """Accepts connections and never answers."""
@@ -218,41 +171,3 @@ def silent_server() -> Iterator[str]:
     for connection in accepted:
         connection.close()
     listener.close()
-
-
-@pytest.fixture
-def tls_server(tmp_path) -> Iterator[tuple[str, str]]:
-    """A TLS server for 127.0.0.1 with a self-signed certificate; (its URL, the CA PEM)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localdcos test CA")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
-    (tmp_path / "cert.pem").write_text(cert_pem)
-    (tmp_path / "key.pem").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
-    Flaky.answers = []
-    for url in _serve(Flaky, lambda sock: context.wrap_socket(sock, server_side=True)):
-        wait_until(lambda: True)
-        yield url, cert_pem

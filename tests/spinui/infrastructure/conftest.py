@@ -7,6 +7,7 @@ from tests.providers.conftest import (  # noqa: F401 - fixtures shared with the 
     localdcos,
     service_account_key,
     start_localdcos,
+    tls_server,
     wait_until,
 )
 

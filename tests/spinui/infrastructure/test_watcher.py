@@ -26,7 +26,7 @@ def watch(settings):
         return watcher
 
     yield start
-    for stop, thread in started:
+    for stop, _thread in started:
         stop.set()
     for _, thread in started:
         thread.join(timeout=10)
