@@ -169,6 +169,8 @@ class Watchers:
         self.stop = stop
         self.idle_seconds = idle_seconds
         self.running: dict[int, tuple[Any, threading.Event, threading.Thread]] = {}
+        # Stopped watchers finish their current read before they end.
+        self.retired: list[threading.Thread] = []
 
     def sync(self) -> None:
         close_old_connections()
@@ -176,6 +178,7 @@ class Watchers:
         for region_id, (updated_at, stop, thread) in list(self.running.items()):
             if regions.get(region_id) != updated_at or not thread.is_alive():
                 stop.set()
+                self.retired.append(thread)
                 del self.running[region_id]
         for region_id, updated_at in regions.items():
             if region_id not in self.running:
@@ -193,6 +196,6 @@ class Watchers:
             self.stop.wait(resync_seconds)
         for _, stop, _thread in self.running.values():
             stop.set()
-        for _, _, thread in self.running.values():
+        for thread in [t for _, _, t in self.running.values()] + self.retired:
             thread.join(timeout=self.idle_seconds or settings.SPINUI_WATCH_IDLE_SECONDS)
         connection.close()

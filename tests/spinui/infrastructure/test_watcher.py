@@ -84,3 +84,27 @@ def test_events_name_the_apps_they_are_about():
     }
     assert app_ids_of("deployment_success", deployment) == {"/dev/c"}
     assert app_ids_of("group_change_success", {"groupId": "/dev"}) == {"*"}
+
+
+def test_watchers_follow_regions_as_admins_add_and_delete_them(localdcos):
+    from spinui.watcher import Watchers
+
+    stop = threading.Event()
+    watchers = Watchers(stop, idle_seconds=1)
+    region = region_of(localdcos)
+    try:
+        watchers.sync()
+        assert list(watchers.running) == [region.pk]
+        localdcos.create({"id": "/dev/hello-v000", "instances": 0})
+        wait_until(lambda: ServerGroup.objects.filter(name="hello-v000").exists(), timeout=10)
+
+        region.delete()
+        watchers.sync()
+        assert watchers.running == {}
+    finally:
+        stop.set()
+        for _, region_stop, _thread in watchers.running.values():
+            region_stop.set()
+        for thread in [t for _, _, t in watchers.running.values()] + watchers.retired:
+            thread.join(timeout=5)
+            assert not thread.is_alive()
