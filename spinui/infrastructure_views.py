@@ -211,13 +211,13 @@ def clusters(request: HtmxHttpRequest, name: str) -> HttpResponse:
     etag = _etag(application_stamp(application.name), filters.key(), str(request.user.pk))
     if request.headers.get("If-None-Match") == etag:
         return HttpResponseNotModified(headers={"ETag": etag})
-    rows = list(_server_groups_for(request.user, application))
-    open_keys = set(request.GET.getlist("open"))
     expanded = request.GET.get("cluster")
     if expanded:
         # One collapsed cluster asked for its server groups (htmx on expand).
         account, _, cluster = expanded.partition(":")
-        rows = [sg for sg in rows if sg.account_name == account and sg.cluster == cluster]
+        rows = _server_groups_for(request.user, application).filter(
+            account_name=account, cluster=cluster
+        )
         shown = [sg for sg in rows if filters.admits(sg)]
         tree = _grouped(shown, set(), collapse=False)
         if not tree:
@@ -227,6 +227,8 @@ def clusters(request: HtmxHttpRequest, name: str) -> HttpResponse:
             "spinui/clusters.html#cluster-body",
             {"application": application, "cluster": tree[0].clusters[0]},
         )
+    rows = list(_server_groups_for(request.user, application))
+    open_keys = set(request.GET.getlist("open"))
     shown = [sg for sg in rows if filters.admits(sg)]
     cluster_count = len({(sg.account_name, sg.cluster) for sg in shown})
     collapse = cluster_count > settings.SPINUI_CLUSTERS_COLLAPSE_ABOVE

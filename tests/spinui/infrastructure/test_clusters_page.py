@@ -187,3 +187,14 @@ def test_the_page_takes_a_fixed_number_of_queries_however_many_rows(
         response = client.get(url())
 
     assert response.context["server_group_count"] == 400
+
+
+def test_health_squares_escape_what_marathon_reports():
+    from spinui.templatetags.infrastructure import health_squares
+
+    html = health_squares([{"health": "Up", "host": '<script>"x"</script>', "port": 1}])
+
+    assert "<script>" not in html
+    assert html == (
+        '<span class="sq up" title="Up &lt;script&gt;&quot;x&quot;&lt;/script&gt;:1"></span>'
+    )
