@@ -66,6 +66,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1.0,
         help="multiplies health, readiness, backoff and kill-grace durations",
     )
+    parser.add_argument(
+        "--start-seconds",
+        type=float,
+        default=0.2,
+        help="how long a process must stay up before it is TASK_RUNNING",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
@@ -87,6 +93,7 @@ async def serve(args: argparse.Namespace) -> None:
         max_tasks=args.max_tasks,
         tick=args.tick,
         time_scale=args.time_scale,
+        start_seconds=args.start_seconds,
     )
     agent = Agent(options)
     accounts = {uid: Path(path).read_text() for uid, path in args.service_account}

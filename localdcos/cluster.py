@@ -52,6 +52,9 @@ class Options:
     max_tasks: int = 200
     tick: float = 0.1
     time_scale: float = 1.0
+    # A process must stay up this long to count as TASK_RUNNING, so a command that dies at
+    # once is a failed launch (it never reached running) rather than a finished deployment.
+    start_seconds: float = 0.2
 
 
 class Agent:
@@ -527,7 +530,10 @@ class Cluster:
                 else:
                     task.message = exit_message(returncode)
                     self._finish(app, task, "TASK_FINISHED" if returncode == 0 else "TASK_FAILED")
-            elif task.state == "TASK_STARTING":
+            elif (
+                task.state == "TASK_STARTING"
+                and now - task.spawned_at >= self.options.start_seconds
+            ):
                 task.state = "TASK_RUNNING"
                 task.started_at = now
                 self._publish_status(task)

@@ -1,0 +1,134 @@
+"""Crash loops back off and record lastTaskFailure; failing health checks kill and replace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from .conftest import wait_until
+
+HELLO = {"container": {"type": "DOCKER", "docker": {"image": "spinui/hello:v1"}}, "cpus": 0.1}
+
+
+def seconds(stamp: str) -> float:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+def test_a_crash_looping_task_backs_off_further_each_time_and_records_its_failure(localdcos):
+    localdcos.create(
+        {
+            "id": "crash",
+            **HELLO,
+            "env": {"CRASH_ON_START": "1"},
+            "backoffSeconds": 1,
+            "backoffFactor": 2,
+            "maxLaunchDelaySeconds": 3600,
+        }
+    )
+    failures: list[dict] = []
+
+    def five_failures():
+        failure = localdcos.app("/crash").get("lastTaskFailure")
+        if failure and (not failures or failure["taskId"] != failures[-1]["taskId"]):
+            failures.append(failure)
+        return len(failures) >= 5
+
+    wait_until(five_failures, timeout=30, interval=0.01)
+    failure = failures[-1]
+    assert failure["state"] == "TASK_FAILED"
+    assert failure["message"] == "Command exited with status 1"
+    assert failure["appId"] == "/crash" and failure["host"] == "127.0.0.1"
+    gaps = [
+        seconds(b["timestamp"]) - seconds(a["timestamp"]) for a, b in zip(failures, failures[1:])
+    ]
+    assert gaps[-1] > 2 * gaps[0], f"the delay should grow: {gaps}"
+    deployments = localdcos.get("/v2/deployments").json()
+    assert len(deployments) == 1, "a deployment whose task never runs stays"
+
+
+def test_an_image_that_does_not_exist_fails_like_a_missing_tag(localdcos):
+    localdcos.create(
+        {"id": "ghost", "container": {"type": "DOCKER", "docker": {"image": "nobody/nothing:1"}}}
+    )
+    failure = wait_until(lambda: localdcos.app("/ghost").get("lastTaskFailure"))
+    assert failure["state"] == "TASK_FAILED"
+    assert "manifest unknown" in failure["message"]
+
+
+def test_a_failing_health_check_kills_the_task_and_a_new_one_replaces_it(localdcos):
+    localdcos.create(
+        {
+            "id": "sick",
+            **HELLO,
+            "env": {"FAIL_HEALTH": "1"},
+            "healthChecks": [
+                {
+                    "protocol": "HTTP",
+                    "path": "/health",
+                    "gracePeriodSeconds": 0,
+                    "intervalSeconds": 1,
+                    "timeoutSeconds": 2,
+                    "maxConsecutiveFailures": 2,
+                }
+            ],
+        }
+    )
+    first = wait_until(lambda: localdcos.running_task_ids("/sick"))
+    unhealthy = wait_until(
+        lambda: [
+            r
+            for t in localdcos.app("/sick")["tasks"]
+            for r in t["healthCheckResults"]
+            if not r["alive"]
+        ]
+    )
+    assert unhealthy[0]["lastFailureCause"] == "HTTP 500"
+    wait_until(lambda: (ids := localdcos.running_task_ids("/sick")) and not ids & first)
+    assert localdcos.app("/sick").get("lastTaskFailure") is None, "a kill is not a failure"
+
+
+def test_a_healthy_app_reports_healthy_counts_and_readiness(localdcos):
+    localdcos.create(
+        {
+            "id": "fine",
+            **HELLO,
+            "instances": 2,
+            "portDefinitions": [{"port": 0, "name": "http"}],
+            "healthChecks": [{"protocol": "HTTP", "path": "/health", "intervalSeconds": 1}],
+            "readinessChecks": [{"path": "/ready", "portName": "http", "intervalSeconds": 1}],
+        }
+    )
+    app = localdcos.deployed("/fine")
+    assert app["tasksHealthy"] == 2 and app["tasksUnhealthy"] == 0
+    results = localdcos.get("/v2/apps?embed=apps.readiness").json()["apps"][0]
+    assert {r["ready"] for r in results["readinessCheckResults"]} == {True}
+    task = app["tasks"][0]
+    port = task["ports"][0]
+    hello = localdcos.session.get(f"http://127.0.0.1:{port}/", timeout=5).text
+    assert hello.startswith("Hello world") and "v1" in hello
+
+
+def test_a_tcp_and_a_command_health_check_pass_against_a_live_task(localdcos):
+    localdcos.create(
+        {
+            "id": "checked",
+            **HELLO,
+            "healthChecks": [
+                {"protocol": "TCP", "intervalSeconds": 1},
+            ],
+        }
+    )
+    assert localdcos.deployed("/checked")["tasksHealthy"] == 1
+    localdcos.create(
+        {
+            "id": "commanded",
+            "cmd": "sleep 3600",
+            "healthChecks": [
+                {
+                    "protocol": "COMMAND",
+                    "command": {"value": 'test -n "$MESOS_TASK_ID"'},
+                    "intervalSeconds": 1,
+                }
+            ],
+        }
+    )
+    assert localdcos.deployed("/commanded")["tasksHealthy"] == 1
