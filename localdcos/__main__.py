@@ -7,8 +7,10 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -81,12 +83,28 @@ async def router_placeholder(request: Request):
     return json_response(404, {"message": "the localdcos router arrives in part 2"})
 
 
+def start_watchdog(work_dir: Path) -> subprocess.Popen:
+    read_end, write_end = os.pipe()
+    package_root = str(Path(__file__).resolve().parent.parent)
+    watchdog = subprocess.Popen(
+        [sys.executable, "-m", "localdcos.watchdog", str(work_dir / "task-pids"), str(work_dir)],
+        stdin=read_end,
+        env={**os.environ, "PYTHONPATH": package_root},
+        start_new_session=True,
+    )
+    os.close(read_end)
+    # The write end stays open (and uninherited) for as long as this process lives.
+    start_watchdog.keep = write_end  # type: ignore[attr-defined]
+    return watchdog
+
+
 async def serve(args: argparse.Namespace) -> None:
     work_dir = args.work_dir.resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     ended = kill_leftovers(work_dir / "task-pids", work_dir)
     if ended:
         log.warning("ended %d task process groups left by a previous run", ended)
+    watchdog = start_watchdog(work_dir)
     options = Options(
         work_dir=work_dir,
         registry=args.registry,
@@ -129,6 +147,8 @@ async def serve(args: argparse.Namespace) -> None:
         job.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await job
+    os.close(start_watchdog.keep)  # type: ignore[attr-defined]
+    watchdog.wait(timeout=10)
 
 
 def main(argv: list[str] | None = None) -> None:

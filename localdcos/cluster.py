@@ -775,27 +775,33 @@ class Cluster:
                 await asyncio.wait_for(self._wakeup.wait(), self.options.tick)
             self._wakeup.clear()
 
-    async def stop(self, budget: float = 5.0) -> None:
-        """Every task ends: SIGTERM to each process group, SIGKILL after the grace period."""
+    async def stop(self, budget: float = 10.0) -> None:
+        """Every task ends: SIGTERM to each process group, SIGKILL after its grace period."""
         self._running = False
         tasks = [
             (app, t)
             for app in list(self.apps.values()) + list(self.stopping.values())
             for t in app.tasks.values()
         ]
-        for _, task in tasks:
+        now = time.time()
+        deadlines = {}
+        for app, task in tasks:
             task.kill_requested = True
             signal_group(task, signal.SIGTERM)
-        deadline = time.time() + budget
-        while time.time() < deadline and any(
-            t.process and t.process.poll() is None for _, t in tasks
-        ):
+            grace = app.spec.get("taskKillGracePeriodSeconds", DEFAULT_KILL_GRACE_SECONDS)
+            deadlines[task.id] = now + min(self.scaled(grace), budget)
+        while True:
+            alive = [t for _, t in tasks if t.process and t.process.poll() is None]
+            if not alive:
+                break
+            now = time.time()
+            for task in alive:
+                if now >= deadlines[task.id]:
+                    signal_group(task, signal.SIGKILL)
             await asyncio.sleep(0.02)
         for app, task in tasks:
+            # whatever else the task started in its process group ends with it
             signal_group(task, signal.SIGKILL)
-            if task.process is not None:
-                with contextlib.suppress(Exception):
-                    task.process.wait(timeout=1)
             if task.id in app.tasks:
                 self._finish(app, task, "TASK_KILLED")
         for job in list(self._background):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import re
 import signal
@@ -29,13 +28,6 @@ CONDITIONS = {
     "TASK_FAILED": "Failed",
 }
 LABEL_KEY_JUNK = re.compile(r"[^a-zA-Z0-9_]+")
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """In the child: SIGKILL it if localdcos dies without cleaning up (kill -9)."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass
@@ -166,7 +158,6 @@ def spawn(task: Task, argv: list[str], env: dict[str, str], cwd: Path) -> None:
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - needed for PDEATHSIG
         )
     finally:
         stdout.close()
@@ -188,23 +179,27 @@ def exit_message(returncode: int) -> str:
 
 
 def kill_leftovers(pid_file: Path, work_dir: Path) -> int:
-    """Process groups a previous localdcos left behind (it was SIGKILLed) are ended now."""
+    """SIGKILL what is left of the process groups in pid_file (a previous run was killed).
+
+    Only processes still in one of those groups and working under work_dir are touched, so a
+    recycled pid never hits a stranger.
+    """
     if not pid_file.exists():
         return 0
+    groups = {int(line) for line in pid_file.read_text().split() if line.isdigit()}
     ended = 0
-    for line in pid_file.read_text().split():
-        if not line.isdigit():
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
             continue
-        pid = int(line)
         try:
-            cwd = os.readlink(f"/proc/{pid}/cwd")
-        except OSError:
+            stat = (entry / "stat").read_text()
+            group = int(stat.rsplit(")", 1)[1].split()[2])
+            cwd = os.readlink(entry / "cwd")
+        except (OSError, ValueError, IndexError):
             continue
-        if cwd.startswith(str(work_dir)):
-            try:
-                os.killpg(pid, signal.SIGKILL)
+        if group in groups and cwd.startswith(str(work_dir)):
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), signal.SIGKILL)
                 ended += 1
-            except OSError:
-                pass
     pid_file.unlink(missing_ok=True)
     return ended

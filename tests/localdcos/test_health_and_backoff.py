@@ -38,7 +38,8 @@ def test_a_crash_looping_task_backs_off_further_each_time_and_records_its_failur
     assert failure["message"] == "Command exited with status 1"
     assert failure["appId"] == "/crash" and failure["host"] == "127.0.0.1"
     gaps = [
-        seconds(b["timestamp"]) - seconds(a["timestamp"]) for a, b in zip(failures, failures[1:])
+        seconds(b["timestamp"]) - seconds(a["timestamp"])
+        for a, b in zip(failures, failures[1:], strict=False)
     ]
     assert gaps[-1] > 2 * gaps[0], f"the delay should grow: {gaps}"
     deployments = localdcos.get("/v2/deployments").json()
