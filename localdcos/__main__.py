@@ -17,7 +17,7 @@ from pathlib import Path
 from .api import MarathonApi
 from .auth import Auth
 from .cluster import Agent, Cluster, Options
-from .tasks import kill_leftovers
+from .watchdog import kill_leftovers
 from .web import Request, json_response, start_server
 
 log = logging.getLogger("localdcos")
