@@ -18,6 +18,7 @@ MARATHON_VERSION = "1.10.17"
 TASK_ID = re.compile(r"^[^/\s]+\.(instance-|marathon-)?[0-9a-f-]{36}(\._app\.\d+)?$")
 APP_SUFFIXES = ("restart", "tasks", "versions")
 EMBED_PREFIXES = ("apps.", "app.")
+EMBED_ALIASES = {"failures": "lastTaskFailure"}
 
 
 def message(status: int, text: str, **extra) -> Response:
@@ -63,10 +64,14 @@ def parse_json(body: bytes):
             )
         )
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_no_constants)
     except (ValueError, RecursionError) as error:
         text = str(error)
         raise ParseError(message(400, f"Unexpected character: {text}")) from None
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not valid JSON")
 
 
 class MarathonApi:
@@ -223,7 +228,8 @@ class MarathonApi:
         for value in request.query.get("embed", []):
             for prefix in EMBED_PREFIXES:
                 if value.startswith(prefix):
-                    wanted.add(value[len(prefix) :])
+                    name = value[len(prefix) :]
+                    wanted.add(EMBED_ALIASES.get(name, name))
         return wanted
 
     def task_json(self, app: App, task: Task) -> dict:

@@ -71,9 +71,11 @@ class Agent:
     def has_capacity(self) -> bool:
         return self.live_tasks < self.options.max_tasks
 
-    def take_host_ports(self, wanted: list[int]) -> list[int]:
-        """Each 0 gets a free port from 31000-32000, as Mesos offers them."""
+    def take_host_ports(self, wanted: list[int]) -> list[int] | None:
+        """Each 0 gets a free port from 31000-32000, as Mesos offers them; None if too few."""
         free = [p for p in HOST_PORTS if p not in self.host_ports]
+        if wanted.count(0) > len(free):
+            return None
         random.shuffle(free)
         ports = []
         for port in wanted:
@@ -172,7 +174,8 @@ class Cluster:
     # ---- time and versions -------------------------------------------------------------
 
     def scaled(self, seconds: float) -> float:
-        return float(seconds) * self.options.time_scale
+        # capped so absurd durations cannot overflow the event loop's timers
+        return min(float(seconds) * self.options.time_scale, 1e7)
 
     def new_version(self) -> str:
         """A fresh version timestamp, strictly later than the previous one."""
@@ -403,7 +406,7 @@ class Cluster:
             runSpecVersion=task.version,
         )
 
-    def _launch(self, app: App) -> None:
+    def _launch(self, app: App) -> bool:
         spec = app.spec
         entries = port_entries(spec)
         if entries is spec["portDefinitions"]:
@@ -412,11 +415,14 @@ class Cluster:
         else:
             wanted = [e.get("hostPort", 0) for e in entries]
             service_ports = [e.get("servicePort", 0) for e in entries]
+        ports = self.agent.take_host_ports(wanted)
+        if ports is None:
+            return False  # no offer has enough ports; the launch waits, as on Mesos
         task = Task(
             app_id=app.id,
             version=spec["version"],
             config_version=spec["versionInfo"]["lastConfigChangeAt"],
-            ports=self.agent.take_host_ports(wanted),
+            ports=ports,
             service_ports=service_ports,
         )
         task.health = [None] * len(spec["healthChecks"])
@@ -425,6 +431,7 @@ class Cluster:
         self.agent.live_tasks += 1
         self._publish_status(task)
         self._spawn_background(self._start(app, task, copy.deepcopy(spec)))
+        return True
 
     async def _start(self, app: App, task: Task, spec: dict) -> None:
         config = None
@@ -460,7 +467,7 @@ class Cluster:
                 cwd.mkdir(parents=True, exist_ok=True)
         try:
             spawn(task, argv, env, cwd)
-        except OSError as error:
+        except (OSError, ValueError) as error:
             task.message = f"Failed to launch container: {error}"
             self._finish(app, task, "TASK_FAILED")
             return
@@ -509,10 +516,13 @@ class Cluster:
                 "slaveId": self.slave_id,
             }
             spec = app.spec
-            delay = min(
-                spec["backoffSeconds"] * spec["backoffFactor"] ** app.backoff_count,
-                spec["maxLaunchDelaySeconds"],
-            )
+            try:
+                delay = min(
+                    spec["backoffSeconds"] * spec["backoffFactor"] ** app.backoff_count,
+                    spec["maxLaunchDelaySeconds"],
+                )
+            except OverflowError:
+                delay = spec["maxLaunchDelaySeconds"]
             app.backoff_count += 1
             app.delay_until = time.time() + self.scaled(delay)
             self._dirty = True
@@ -709,7 +719,8 @@ class Cluster:
                 and len(old) + len(new) < most
                 and self._can_launch(app, now)
             ):
-                self._launch(app)
+                if not self._launch(app):
+                    break
                 new = [t for t in app.active_tasks() if t.config_version == current]
             for task in self._kill_order(spec, new)[: max(0, len(new) - spec["instances"])]:
                 self.kill(app, task)
@@ -717,7 +728,8 @@ class Cluster:
         else:
             missing = spec["instances"] - len(active)
             while missing > 0 and self._can_launch(app, now):
-                self._launch(app)
+                if not self._launch(app):
+                    break
                 missing -= 1
             if action == "ScaleApplication" and missing < 0:
                 for task in self._kill_order(spec, active)[:-missing]:
@@ -759,8 +771,12 @@ class Cluster:
     def tick(self) -> None:
         now = time.time()
         for app in list(self.apps.values()) + list(self.stopping.values()):
-            self._check_processes(app, now)
-            self._reconcile(app, now)
+            try:
+                self._check_processes(app, now)
+                self._reconcile(app, now)
+            except Exception:
+                # one app's trouble must not stop the scheduler for the others
+                log.exception("%s: scheduling %s failed", self.name, app.id)
 
     async def run(self) -> None:
         self._wakeup = asyncio.Event()

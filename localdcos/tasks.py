@@ -67,9 +67,11 @@ class Task:
     def alive(self) -> bool | None:
         """True when every health check's last result passed; None before any result."""
         results = [r for r in self.health if r is not None]
-        if not self.health or not results:
+        if any(not r["alive"] for r in results):
+            return False
+        if not self.health or len(results) < len(self.health):
             return None
-        return all(r["alive"] for r in results) and len(results) == len(self.health)
+        return True
 
     def is_ready(self, checks: list[dict]) -> bool:
         return all(self.readiness.get(c["name"], {}).get("ready") for c in checks)

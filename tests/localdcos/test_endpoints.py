@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from .conftest import wait_until
+from .conftest import LocalDcos, wait_until
 
 SLEEPER = {"cmd": "sleep 3600", "cpus": 0.1, "mem": 16}
 
@@ -146,3 +146,48 @@ def test_odd_json_bodies_get_400_or_422_never_a_crash(localdcos, body):
 def test_a_wrong_method_is_405(localdcos):
     assert localdcos.request("DELETE", "/v2/info").status_code == 405
     assert localdcos.request("POST", "/v2/deployments").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("instances", "2.5"), ("instances", "1e400"), ("instances", "2147483648"), ("gpus", "-3e12")],
+)
+def test_an_integer_field_that_is_no_int32_is_400(localdcos, field, value):
+    response = localdcos.request(
+        "POST", "/v2/apps", data=f'{{"id": "x", "cmd": "sleep 1", "{field}": {value}}}'
+    )
+    assert response.status_code == 400
+    assert response.json()["details"] == [{"path": f"/{field}", "errors": ["error.expected.int"]}]
+
+
+def test_nan_is_not_json(localdcos):
+    response = localdcos.request("POST", "/v2/apps", data=b'{"id": "x", "cmd": "a", "cpus": NaN}')
+    assert response.status_code == 400
+
+
+def test_an_env_value_no_process_can_take_fails_the_task_not_localdcos(localdcos):
+    localdcos.create({"id": "nul", "cmd": "sleep 3600", "env": {"BAD": "a\u0000b"}})
+    failure = wait_until(lambda: localdcos.app("/nul").get("lastTaskFailure"))
+    assert failure["state"] == "TASK_FAILED"
+    assert localdcos.get("/ping").status_code == 200
+
+
+def test_an_app_asking_for_more_ports_than_the_agent_has_waits_without_harm(localdcos):
+    localdcos.create({"id": "greedy", "cmd": "sleep 3600", "portDefinitions": [{"port": 0}] * 1200})
+    localdcos.create({"id": "modest", "cmd": "sleep 3600"})
+    assert localdcos.deployed("/modest")["tasksRunning"] == 1
+    assert localdcos.app("/greedy")["tasks"] == []
+
+
+def test_beyond_max_tasks_launches_wait_as_if_no_offers_came(tmp_path):
+    server = LocalDcos(tmp_path / "capped", ["--max-tasks", "2"]).start()
+    try:
+        server.create({"id": "wide", "cmd": "sleep 3600", "instances": 3})
+        wait_until(lambda: server.app("/wide")["tasksRunning"] == 2)
+        (entry,) = server.get("/v2/queue").json()["queue"]
+        assert entry["count"] == 1
+        assert server.app("/wide")["deployments"]
+        server.request("PUT", "/v2/apps/wide?force=true", json={"instances": 2})
+        server.deployed("/wide")
+    finally:
+        server.stop()
