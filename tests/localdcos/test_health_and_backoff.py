@@ -133,3 +133,62 @@ def test_a_tcp_and_a_command_health_check_pass_against_a_live_task(localdcos):
         }
     )
     assert localdcos.deployed("/commanded")["tasksHealthy"] == 1
+
+
+def test_readiness_checks_gate_the_deployment_until_the_task_answers_ready(localdcos):
+    server = {
+        "cmd": "exec python3 -m http.server --bind 127.0.0.1 $PORT0",
+        "portDefinitions": [{"port": 0, "name": "http"}],
+    }
+    localdcos.create(
+        {
+            "id": "gated",
+            **server,
+            "readinessChecks": [
+                {
+                    "path": "/not-there",
+                    "portName": "http",
+                    "intervalSeconds": 1,
+                    "preserveLastResponse": True,
+                }
+            ],
+        }
+    )
+
+    def not_ready_result():
+        (plan,) = localdcos.get("/v2/deployments").json()
+        return plan["currentActions"][0]["readinessCheckResults"]
+
+    (result,) = wait_until(not_ready_result)
+    assert result["ready"] is False and result["name"] == "readinessCheck"
+    assert result["lastResponse"]["status"] == 404
+    assert localdcos.app("/gated")["tasksRunning"] == 1
+    fixed = localdcos.request(
+        "PUT",
+        "/v2/apps/gated?force=true",
+        json={"readinessChecks": [{"path": "/", "portName": "http", "intervalSeconds": 1}]},
+    )
+    assert fixed.status_code == 200
+    localdcos.deployed("/gated")
+
+
+def test_a_mesos_http_check_passes_against_a_live_task(localdcos):
+    localdcos.create(
+        {
+            "id": "mesos-checked",
+            **HELLO,
+            "healthChecks": [{"protocol": "MESOS_HTTP", "path": "/health", "intervalSeconds": 1}],
+        }
+    )
+    assert localdcos.deployed("/mesos-checked")["tasksHealthy"] == 1
+
+
+def test_reverting_a_create_deletes_the_app(localdcos):
+    created = localdcos.create(
+        {"id": "never", **HELLO, "env": {"CRASH_ON_START": "1"}, "backoffSeconds": 1}
+    )
+    deployment_id = created.headers["Marathon-Deployment-Id"]
+    response = localdcos.request("DELETE", f"/v2/deployments/{deployment_id}")
+    assert response.status_code == 200
+    wait_until(lambda: localdcos.get("/v2/apps/never").status_code == 404)
+    wait_until(lambda: localdcos.get("/v2/deployments").json() == [])
