@@ -724,7 +724,12 @@ class Cluster:
                 new = [t for t in app.active_tasks() if t.config_version == current]
             for task in self._kill_order(spec, new)[: max(0, len(new) - spec["instances"])]:
                 self.kill(app, task)
-            done = not old and len(healthy_new) == spec["instances"] == len(new)
+            # as TaskReplaceActor, the step ends when the old tasks are gone, not just told to go
+            done = (
+                not old
+                and len(healthy_new) == spec["instances"] == len(new)
+                and not any(t.state == "TASK_KILLING" for t in app.tasks.values())
+            )
         else:
             missing = spec["instances"] - len(active)
             while missing > 0 and self._can_launch(app, now):
