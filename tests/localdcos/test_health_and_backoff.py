@@ -20,7 +20,7 @@ def test_a_crash_looping_task_backs_off_further_each_time_and_records_its_failur
             **HELLO,
             "env": {"CRASH_ON_START": "1"},
             "backoffSeconds": 1,
-            "backoffFactor": 2,
+            "backoffFactor": 3,
             "maxLaunchDelaySeconds": 3600,
         }
     )
