@@ -7,6 +7,7 @@ import contextlib
 import json
 import re
 import time
+from datetime import datetime
 
 from . import apps as appdefs
 from .auth import Auth, unauthorized
@@ -38,16 +39,11 @@ def deployment_result(deployment: Deployment, status: int = 200) -> Response:
 
 
 def locked(deployments: list[Deployment]) -> Response:
-    ids = ", ".join(d.id for d in deployments)
-    return (
-        message(
-            409,
-            "App is locked by one or more deployments. Override with the option '?force=true'. "
-            "View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
-            deployments=[{"id": d.id} for d in deployments],
-        )
-        if ids
-        else message(409, "App is locked")
+    return message(
+        409,
+        "App is locked by one or more deployments. Override with the option '?force=true'. "
+        "View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
+        deployments=[{"id": d.id} for d in deployments],
     )
 
 
@@ -735,9 +731,8 @@ class MarathonApi:
         bus = self.cluster.events
         queue = bus.subscribe(wanted)
         if not wanted or "event_stream_attached" in wanted:
+            # published on the bus as Marathon does, so other subscribers see it too
             bus.publish("event_stream_attached", remoteAddress=request.client_ip)
-            # only this subscriber should see its own attach event first; others see it too,
-            # as on Marathon's bus
 
         async def stream(writer: StreamWriter) -> None:
             watcher = asyncio.get_running_loop().create_task(writer.closed())
@@ -762,8 +757,6 @@ class MarathonApi:
 
 
 def _seconds(stamp: str) -> float:
-    from datetime import datetime
-
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 
