@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from .conftest import wait_until
 
@@ -10,7 +15,7 @@ HELLO = {"container": {"type": "DOCKER", "docker": {"image": "spinui/hello:v1"}}
 
 
 def seconds(stamp: str) -> float:
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    return datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 
 def test_a_crash_looping_task_backs_off_further_each_time_and_records_its_failure(localdcos):
@@ -192,3 +197,58 @@ def test_reverting_a_create_deletes_the_app(localdcos):
     assert response.status_code == 200
     wait_until(lambda: localdcos.get("/v2/apps/never").status_code == 404)
     wait_until(lambda: localdcos.get("/v2/deployments").json() == [])
+
+
+TLS_SERVER = """
+import http.server, os, ssl
+server = http.server.HTTPServer(
+    ("127.0.0.1", int(os.environ["PORT0"])), http.server.SimpleHTTPRequestHandler
+)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(os.environ["CERT_FILE"], os.environ["KEY_FILE"])
+server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+"""
+
+
+def self_signed(tmp_path):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_an_https_health_check_passes_against_a_tls_task_with_a_self_signed_cert(
+    localdcos, tmp_path
+):
+    cert_file, key_file = self_signed(tmp_path)
+    script = tmp_path / "tls_server.py"
+    script.write_text(TLS_SERVER)
+    localdcos.create(
+        {
+            "id": "tls",
+            "cmd": f"exec python3 {script}",
+            "env": {"CERT_FILE": str(cert_file), "KEY_FILE": str(key_file)},
+            "healthChecks": [{"protocol": "HTTPS", "path": "/", "intervalSeconds": 1}],
+        }
+    )
+    assert localdcos.deployed("/tls")["tasksHealthy"] == 1
