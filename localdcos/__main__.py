@@ -7,15 +7,17 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
 from .api import MarathonApi
 from .auth import Auth
 from .cluster import Agent, Cluster, Options
-from .tasks import kill_leftovers
+from .watchdog import kill_leftovers
 from .web import Request, json_response, start_server
 
 log = logging.getLogger("localdcos")
@@ -66,6 +68,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1.0,
         help="multiplies health, readiness, backoff and kill-grace durations",
     )
+    parser.add_argument(
+        "--start-seconds",
+        type=float,
+        default=0.2,
+        help="how long a process must stay up before it is TASK_RUNNING",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
@@ -75,18 +83,35 @@ async def router_placeholder(request: Request):
     return json_response(404, {"message": "the localdcos router arrives in part 2"})
 
 
+def start_watchdog(work_dir: Path) -> subprocess.Popen:
+    read_end, write_end = os.pipe()
+    package_root = str(Path(__file__).resolve().parent.parent)
+    watchdog = subprocess.Popen(
+        [sys.executable, "-m", "localdcos.watchdog", str(work_dir / "task-pids"), str(work_dir)],
+        stdin=read_end,
+        env={**os.environ, "PYTHONPATH": package_root},
+        start_new_session=True,
+    )
+    os.close(read_end)
+    # The write end stays open (and uninherited) for as long as this process lives.
+    start_watchdog.keep = write_end  # type: ignore[attr-defined]
+    return watchdog
+
+
 async def serve(args: argparse.Namespace) -> None:
     work_dir = args.work_dir.resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     ended = kill_leftovers(work_dir / "task-pids", work_dir)
     if ended:
         log.warning("ended %d task process groups left by a previous run", ended)
+    watchdog = start_watchdog(work_dir)
     options = Options(
         work_dir=work_dir,
         registry=args.registry,
         max_tasks=args.max_tasks,
         tick=args.tick,
         time_scale=args.time_scale,
+        start_seconds=args.start_seconds,
     )
     agent = Agent(options)
     accounts = {uid: Path(path).read_text() for uid, path in args.service_account}
@@ -122,6 +147,8 @@ async def serve(args: argparse.Namespace) -> None:
         job.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await job
+    os.close(start_watchdog.keep)  # type: ignore[attr-defined]
+    watchdog.wait(timeout=10)
 
 
 def main(argv: list[str] | None = None) -> None:

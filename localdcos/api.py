@@ -7,6 +7,7 @@ import contextlib
 import json
 import re
 import time
+from datetime import datetime
 
 from . import apps as appdefs
 from .auth import Auth, unauthorized
@@ -18,6 +19,7 @@ MARATHON_VERSION = "1.10.17"
 TASK_ID = re.compile(r"^[^/\s]+\.(instance-|marathon-)?[0-9a-f-]{36}(\._app\.\d+)?$")
 APP_SUFFIXES = ("restart", "tasks", "versions")
 EMBED_PREFIXES = ("apps.", "app.")
+EMBED_ALIASES = {"failures": "lastTaskFailure"}
 
 
 def message(status: int, text: str, **extra) -> Response:
@@ -37,16 +39,11 @@ def deployment_result(deployment: Deployment, status: int = 200) -> Response:
 
 
 def locked(deployments: list[Deployment]) -> Response:
-    ids = ", ".join(d.id for d in deployments)
-    return (
-        message(
-            409,
-            "App is locked by one or more deployments. Override with the option '?force=true'. "
-            "View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
-            deployments=[{"id": d.id} for d in deployments],
-        )
-        if ids
-        else message(409, "App is locked")
+    return message(
+        409,
+        "App is locked by one or more deployments. Override with the option '?force=true'. "
+        "View details at '/v2/deployments/<DEPLOYMENT_ID>'.",
+        deployments=[{"id": d.id} for d in deployments],
     )
 
 
@@ -63,10 +60,14 @@ def parse_json(body: bytes):
             )
         )
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_no_constants)
     except (ValueError, RecursionError) as error:
         text = str(error)
         raise ParseError(message(400, f"Unexpected character: {text}")) from None
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not valid JSON")
 
 
 class MarathonApi:
@@ -223,7 +224,8 @@ class MarathonApi:
         for value in request.query.get("embed", []):
             for prefix in EMBED_PREFIXES:
                 if value.startswith(prefix):
-                    wanted.add(value[len(prefix) :])
+                    name = value[len(prefix) :]
+                    wanted.add(EMBED_ALIASES.get(name, name))
         return wanted
 
     def task_json(self, app: App, task: Task) -> dict:
@@ -729,9 +731,8 @@ class MarathonApi:
         bus = self.cluster.events
         queue = bus.subscribe(wanted)
         if not wanted or "event_stream_attached" in wanted:
+            # published on the bus as Marathon does, so other subscribers see it too
             bus.publish("event_stream_attached", remoteAddress=request.client_ip)
-            # only this subscriber should see its own attach event first; others see it too,
-            # as on Marathon's bus
 
         async def stream(writer: StreamWriter) -> None:
             watcher = asyncio.get_running_loop().create_task(writer.closed())
@@ -756,8 +757,6 @@ class MarathonApi:
 
 
 def _seconds(stamp: str) -> float:
-    from datetime import datetime
-
     return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 

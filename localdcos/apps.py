@@ -147,14 +147,23 @@ def _is_type(value, kind: str) -> bool:
     return isinstance(value, dict)
 
 
+def _is_int32(value) -> bool:
+    if isinstance(value, float) and not value.is_integer():
+        return False
+    return -(2**31) <= value < 2**31
+
+
 def check_json_types(body: dict) -> None:
     """Play-JSON style read errors: a field of the wrong JSON type is 400 Invalid JSON."""
     details = []
     for name, kind in APP_FIELDS.items():
-        if name in body and body[name] is not None and not _is_type(body[name], kind):
-            if name == "unreachableStrategy":
-                continue
+        value = body.get(name)
+        if value is not None and not _is_type(value, kind):
             details.append({"path": f"/{name}", "errors": [EXPECTED[kind]]})
+        elif kind == INTEGER and value is not None and not _is_int32(value):
+            details.append({"path": f"/{name}", "errors": ["error.expected.int"]})
+        elif kind == INTEGER and isinstance(value, float):
+            body[name] = int(value)
     for name in ("env", "labels"):
         for key, value in (
             (body.get(name) or {}).items() if isinstance(body.get(name), dict) else []
@@ -378,8 +387,6 @@ def validate(spec: dict) -> None:
     _minimum(details, "/disk", spec["disk"], 0.0)
     _minimum(details, "/gpus", spec["gpus"], 0, integer=True)
     _minimum(details, "/instances", spec["instances"], 0, integer=True)
-    if isinstance(spec["instances"], float) and not spec["instances"].is_integer():
-        details.append({"path": "/instances", "errors": ["error.expected.int"]})
     _minimum(details, "/backoffSeconds", spec["backoffSeconds"], 0, integer=True)
     _minimum(details, "/backoffFactor", spec["backoffFactor"], 1.0)
     _minimum(details, "/maxLaunchDelaySeconds", spec["maxLaunchDelaySeconds"], 0, integer=True)

@@ -52,6 +52,9 @@ class Options:
     max_tasks: int = 200
     tick: float = 0.1
     time_scale: float = 1.0
+    # A process must stay up this long to count as TASK_RUNNING, so a command that dies at
+    # once is a failed launch (it never reached running) rather than a finished deployment.
+    start_seconds: float = 0.2
 
 
 class Agent:
@@ -68,9 +71,11 @@ class Agent:
     def has_capacity(self) -> bool:
         return self.live_tasks < self.options.max_tasks
 
-    def take_host_ports(self, wanted: list[int]) -> list[int]:
-        """Each 0 gets a free port from 31000-32000, as Mesos offers them."""
+    def take_host_ports(self, wanted: list[int]) -> list[int] | None:
+        """Each 0 gets a free port from 31000-32000, as Mesos offers them; None if too few."""
         free = [p for p in HOST_PORTS if p not in self.host_ports]
+        if wanted.count(0) > len(free):
+            return None
         random.shuffle(free)
         ports = []
         for port in wanted:
@@ -169,7 +174,8 @@ class Cluster:
     # ---- time and versions -------------------------------------------------------------
 
     def scaled(self, seconds: float) -> float:
-        return float(seconds) * self.options.time_scale
+        # capped so absurd durations cannot overflow the event loop's timers
+        return min(float(seconds) * self.options.time_scale, 1e7)
 
     def new_version(self) -> str:
         """A fresh version timestamp, strictly later than the previous one."""
@@ -400,7 +406,7 @@ class Cluster:
             runSpecVersion=task.version,
         )
 
-    def _launch(self, app: App) -> None:
+    def _launch(self, app: App) -> bool:
         spec = app.spec
         entries = port_entries(spec)
         if entries is spec["portDefinitions"]:
@@ -409,11 +415,14 @@ class Cluster:
         else:
             wanted = [e.get("hostPort", 0) for e in entries]
             service_ports = [e.get("servicePort", 0) for e in entries]
+        ports = self.agent.take_host_ports(wanted)
+        if ports is None:
+            return False  # no offer has enough ports; the launch waits, as on Mesos
         task = Task(
             app_id=app.id,
             version=spec["version"],
             config_version=spec["versionInfo"]["lastConfigChangeAt"],
-            ports=self.agent.take_host_ports(wanted),
+            ports=ports,
             service_ports=service_ports,
         )
         task.health = [None] * len(spec["healthChecks"])
@@ -422,6 +431,7 @@ class Cluster:
         self.agent.live_tasks += 1
         self._publish_status(task)
         self._spawn_background(self._start(app, task, copy.deepcopy(spec)))
+        return True
 
     async def _start(self, app: App, task: Task, spec: dict) -> None:
         config = None
@@ -457,7 +467,7 @@ class Cluster:
                 cwd.mkdir(parents=True, exist_ok=True)
         try:
             spawn(task, argv, env, cwd)
-        except OSError as error:
+        except (OSError, ValueError) as error:
             task.message = f"Failed to launch container: {error}"
             self._finish(app, task, "TASK_FAILED")
             return
@@ -506,10 +516,13 @@ class Cluster:
                 "slaveId": self.slave_id,
             }
             spec = app.spec
-            delay = min(
-                spec["backoffSeconds"] * spec["backoffFactor"] ** app.backoff_count,
-                spec["maxLaunchDelaySeconds"],
-            )
+            try:
+                delay = min(
+                    spec["backoffSeconds"] * spec["backoffFactor"] ** app.backoff_count,
+                    spec["maxLaunchDelaySeconds"],
+                )
+            except OverflowError:
+                delay = spec["maxLaunchDelaySeconds"]
             app.backoff_count += 1
             app.delay_until = time.time() + self.scaled(delay)
             self._dirty = True
@@ -527,7 +540,10 @@ class Cluster:
                 else:
                     task.message = exit_message(returncode)
                     self._finish(app, task, "TASK_FINISHED" if returncode == 0 else "TASK_FAILED")
-            elif task.state == "TASK_STARTING":
+            elif (
+                task.state == "TASK_STARTING"
+                and now - task.spawned_at >= self.options.start_seconds
+            ):
                 task.state = "TASK_RUNNING"
                 task.started_at = now
                 self._publish_status(task)
@@ -703,15 +719,22 @@ class Cluster:
                 and len(old) + len(new) < most
                 and self._can_launch(app, now)
             ):
-                self._launch(app)
+                if not self._launch(app):
+                    break
                 new = [t for t in app.active_tasks() if t.config_version == current]
             for task in self._kill_order(spec, new)[: max(0, len(new) - spec["instances"])]:
                 self.kill(app, task)
-            done = not old and len(healthy_new) == spec["instances"] == len(new)
+            # as TaskReplaceActor, the step ends when the old tasks are gone, not just told to go
+            done = (
+                not old
+                and len(healthy_new) == spec["instances"] == len(new)
+                and not any(t.state == "TASK_KILLING" for t in app.tasks.values())
+            )
         else:
             missing = spec["instances"] - len(active)
             while missing > 0 and self._can_launch(app, now):
-                self._launch(app)
+                if not self._launch(app):
+                    break
                 missing -= 1
             if action == "ScaleApplication" and missing < 0:
                 for task in self._kill_order(spec, active)[:-missing]:
@@ -753,8 +776,12 @@ class Cluster:
     def tick(self) -> None:
         now = time.time()
         for app in list(self.apps.values()) + list(self.stopping.values()):
-            self._check_processes(app, now)
-            self._reconcile(app, now)
+            try:
+                self._check_processes(app, now)
+                self._reconcile(app, now)
+            except Exception:
+                # one app's trouble must not stop the scheduler for the others
+                log.exception("%s: scheduling %s failed", self.name, app.id)
 
     async def run(self) -> None:
         self._wakeup = asyncio.Event()
@@ -769,27 +796,33 @@ class Cluster:
                 await asyncio.wait_for(self._wakeup.wait(), self.options.tick)
             self._wakeup.clear()
 
-    async def stop(self, budget: float = 5.0) -> None:
-        """Every task ends: SIGTERM to each process group, SIGKILL after the grace period."""
+    async def stop(self, budget: float = 10.0) -> None:
+        """Every task ends: SIGTERM to each process group, SIGKILL after its grace period."""
         self._running = False
         tasks = [
             (app, t)
             for app in list(self.apps.values()) + list(self.stopping.values())
             for t in app.tasks.values()
         ]
-        for _, task in tasks:
+        now = time.time()
+        deadlines = {}
+        for app, task in tasks:
             task.kill_requested = True
             signal_group(task, signal.SIGTERM)
-        deadline = time.time() + budget
-        while time.time() < deadline and any(
-            t.process and t.process.poll() is None for _, t in tasks
-        ):
+            grace = app.spec.get("taskKillGracePeriodSeconds", DEFAULT_KILL_GRACE_SECONDS)
+            deadlines[task.id] = now + min(self.scaled(grace), budget)
+        while True:
+            alive = [t for _, t in tasks if t.process and t.process.poll() is None]
+            if not alive:
+                break
+            now = time.time()
+            for task in alive:
+                if now >= deadlines[task.id]:
+                    signal_group(task, signal.SIGKILL)
             await asyncio.sleep(0.02)
         for app, task in tasks:
+            # whatever else the task started in its process group ends with it
             signal_group(task, signal.SIGKILL)
-            if task.process is not None:
-                with contextlib.suppress(Exception):
-                    task.process.wait(timeout=1)
             if task.id in app.tasks:
                 self._finish(app, task, "TASK_KILLED")
         for job in list(self._background):

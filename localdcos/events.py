@@ -35,7 +35,3 @@ class EventBus:
 
     def unsubscribe(self, queue: asyncio.Queue) -> None:
         self._subscribers = [s for s in self._subscribers if s[0] is not queue]
-
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)

@@ -11,6 +11,8 @@ ready = threading.Event()
 
 class Hello(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # An idle keep-alive connection must not hold up a drain for long.
+    timeout = 1.0
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         if self.path.startswith("/health"):
@@ -30,6 +32,9 @@ class Hello(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
+        if not ready.is_set():
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(body)
 
@@ -43,7 +48,7 @@ def main() -> None:
         sys.stderr.write("CRASH_ON_START=1: exiting at once\n")
         sys.exit(1)
     port = int(os.environ.get("PORT0") or os.environ.get("PORT") or "8080")
-    server = ThreadingHTTPServer(("0.0.0.0", port), Hello)  # noqa: S104 - a task serves its host
+    server = ThreadingHTTPServer((os.environ.get("HOST", "127.0.0.1"), port), Hello)
     server.daemon_threads = False
 
     def drain(signum, frame) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import re
 import signal
@@ -29,13 +28,6 @@ CONDITIONS = {
     "TASK_FAILED": "Failed",
 }
 LABEL_KEY_JUNK = re.compile(r"[^a-zA-Z0-9_]+")
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """In the child: SIGKILL it if localdcos dies without cleaning up (kill -9)."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 @dataclass
@@ -75,9 +67,11 @@ class Task:
     def alive(self) -> bool | None:
         """True when every health check's last result passed; None before any result."""
         results = [r for r in self.health if r is not None]
-        if not self.health or not results:
+        if any(not r["alive"] for r in results):
+            return False
+        if not self.health or len(results) < len(self.health):
             return None
-        return all(r["alive"] for r in results) and len(results) == len(self.health)
+        return True
 
     def is_ready(self, checks: list[dict]) -> bool:
         return all(self.readiness.get(c["name"], {}).get("ready") for c in checks)
@@ -166,7 +160,6 @@ def spawn(task: Task, argv: list[str], env: dict[str, str], cwd: Path) -> None:
             stdout=stdout,
             stderr=stderr,
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509 - needed for PDEATHSIG
         )
     finally:
         stdout.close()
@@ -185,26 +178,3 @@ def exit_message(returncode: int) -> str:
     if returncode < 0:
         return f"Command terminated with signal {signal.Signals(-returncode).name}"
     return f"Command exited with status {returncode}"
-
-
-def kill_leftovers(pid_file: Path, work_dir: Path) -> int:
-    """Process groups a previous localdcos left behind (it was SIGKILLed) are ended now."""
-    if not pid_file.exists():
-        return 0
-    ended = 0
-    for line in pid_file.read_text().split():
-        if not line.isdigit():
-            continue
-        pid = int(line)
-        try:
-            cwd = os.readlink(f"/proc/{pid}/cwd")
-        except OSError:
-            continue
-        if cwd.startswith(str(work_dir)):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-                ended += 1
-            except OSError:
-                pass
-    pid_file.unlink(missing_ok=True)
-    return ended

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -219,6 +220,8 @@ async def _serve_connection(
 
 async def start_server(host: str, port: int, handler: Handler) -> asyncio.Server:
     async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _serve_connection(reader, writer, handler)
+        # An idle keep-alive connection is cancelled at shutdown; that is not an error.
+        with contextlib.suppress(asyncio.CancelledError):
+            await _serve_connection(reader, writer, handler)
 
     return await asyncio.start_server(on_connection, host, port, limit=MAX_HEADER_BYTES)
