@@ -153,11 +153,11 @@ class UrlPolicy:
             or any(address in net for net in METADATA_NETWORKS if net.version == address.version)
             or address.is_multicast
             or address.is_unspecified
-            or address.is_reserved
+            or (address.is_reserved and not address.is_loopback)
         ):
             raise ExpressionError(
-                f"{host!r} resolves to {address}, a link-local, metadata or reserved address; "
-                "such addresses are never fetched"
+                f"{host!r} resolves to {address}, a link-local, metadata, multicast, unspecified "
+                "or reserved address; such addresses are never fetched"
             )
         by_network = [
             entry

@@ -12,7 +12,7 @@ import re
 
 import yaml
 
-from .errors import ExpressionError
+from .errors import ExpressionError, LimitExceeded
 from .fetch import UrlPolicy, fetch_text
 from .values import a_type, java_str
 
@@ -209,7 +209,9 @@ def read_json(ev, args, column):
     ev.check_length(len(text), column)
     try:
         value = json.loads(text)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise LimitExceeded("#readJson() failed: the JSON nests too deeply", column) from None
+    except ValueError:
         raise ExpressionError(f"#readJson({text[:60]}) failed: not valid JSON", column) from None
     expected = list if text.lstrip().startswith("[") else dict
     if type(value) is not expected:

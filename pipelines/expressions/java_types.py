@@ -103,6 +103,7 @@ def format_java(template: str, args: list, ev, column) -> str:
     next_arg = 0
     end = 0
     for match in _FORMAT_SPEC.finditer(template):
+        _plain(template[end : match.start()], column)
         pieces.append(template[end : match.start()])
         end = match.end()
         left, zero, width, precision, conversion = match.groups()
@@ -147,8 +148,18 @@ def format_java(template: str, args: list, ev, column) -> str:
             text = text.ljust(size) if left else text.rjust(size, fill)
         ev.check_length(sum(map(len, pieces)) + len(text), column)
         pieces.append(text)
+    _plain(template[end:], column)
     pieces.append(template[end:])
     return "".join(pieces)
+
+
+def _plain(text: str, column) -> None:
+    if "%" in text:
+        raise ExpressionError(
+            "String.format: only %s, %d, %f, %x, %b, %n and %% are supported, with optional "
+            "width and precision",
+            column,
+        )
 
 
 def _string_format(args, ev, column):

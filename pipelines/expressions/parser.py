@@ -41,7 +41,7 @@ GRAMMAR = r"""
         | postfix SELECT expr "]"            -> selection
 
 ?atom: literal
-     | "(" expr ")"
+     | "(" expr ")"                -> group
      | HASH_NAME                  -> variable
      | HASH_NAME "(" args ")"     -> function
      | NAME                       -> this_property
@@ -157,6 +157,11 @@ class _Build(Transformer):
     def selection(self, target, kind, body):
         return nodes.Selection(target, str(kind), body, kind.column)
 
+    def group(self, expr):
+        # Parentheses add no node, but they nest: count them toward the depth limit.
+        expr.depth += 1
+        return expr
+
     def variable(self, name):
         return nodes.Variable(name[1:], name.column)
 
@@ -232,16 +237,16 @@ _TOKEN_NAMES = {
 
 def _describe(error: UnexpectedInput) -> str:
     if isinstance(error, UnexpectedCharacters):
-        return f"unexpected character {error.char!r}"
+        return f"syntax error: unexpected character {error.char!r}"
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
-        return "the expression ends too early"
+        return "syntax error: the expression ends too early"
     if isinstance(error, UnexpectedToken):
         expected = sorted(_TOKEN_NAMES[name] for name in error.expected if name in _TOKEN_NAMES)
         hint = f"; expected {' or '.join(expected)}" if expected and len(expected) <= 3 else ""
-        return f"unexpected {str(error.token)!r}{hint}"
-    return "the expression cannot be parsed"
+        return f"syntax error: unexpected {str(error.token)!r}{hint}"
+    return "syntax error: the expression cannot be parsed"
 
 
 @lru_cache(maxsize=4096)
