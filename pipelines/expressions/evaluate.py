@@ -9,7 +9,6 @@ import regex
 
 from .errors import ExpressionError, LimitExceeded
 from .fetch import UrlPolicy
-from .java_types import JavaType
 from .limits import Limits, limits_from_settings
 from .parser import parse
 from .template import scan
@@ -119,8 +118,6 @@ def _evaluate_part(source: str, offset: int, root, environment: Environment, lim
         tree = parse(source, limits)
         evaluation = Evaluation(root, limits, environment)
         value = tree.eval(evaluation, root)
-        if isinstance(value, JavaType):
-            raise ExpressionError(f"T({value.name}) must be followed by a method call", 1)
         evaluation.check_size(value, 1)
         return value
     except ExpressionError as error:

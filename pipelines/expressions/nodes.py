@@ -159,15 +159,15 @@ class MethodCall(Node):
 
     def eval(self, ev, this):
         ev.tick(self.column)
+        if isinstance(self.target, TypeReference):
+            args = [arg.eval(ev, this) for arg in self.args]
+            return self.target.java_type.call(self.name, args, ev, self.column)
         receiver = this if self.target is None else self.target.eval(ev, this)
         if receiver is None and self.safe:
             return None
         args = [arg.eval(ev, this) for arg in self.args]
-        from .java_types import JavaType
         from .methods import call_method
 
-        if isinstance(receiver, JavaType):
-            return receiver.call(self.name, args, ev, self.column)
         return call_method(receiver, self.name, args, ev, self.column)
 
 
@@ -197,8 +197,12 @@ class TypeReference(Node):
         self.java_type = java_type
 
     def eval(self, ev, this):
-        ev.tick(self.column)
-        return self.java_type
+        # A type is never a value: it cannot be stored, compared or returned.
+        raise ExpressionError(
+            f"T({self.java_type.name}) must be followed by a method call, "
+            "as in T(java.lang.Math).max(1, 2)",
+            self.column,
+        )
 
 
 class Selection(Node):
