@@ -14,7 +14,7 @@ import yaml
 
 from .errors import ExpressionError, LimitExceeded
 from .fetch import UrlPolicy, fetch_text
-from .values import a_type, java_str
+from .values import a_type, java_float, java_str
 
 DEPLOY_STAGE_TYPES = ("deploy", "createServerGroup", "cloneServerGroup", "rollingPush")
 
@@ -195,7 +195,12 @@ def pipeline_id(ev, args, column):
 
 def to_json(ev, args, column):
     ev.check_size(args[0], column)
-    return json.dumps(args[0], separators=(",", ":"), ensure_ascii=False)
+    try:
+        return json.dumps(args[0], separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        raise ExpressionError(
+            "#toJson() failed: the value cannot be written as JSON", column
+        ) from None
 
 
 def _parsed(ev, value, column):
@@ -280,7 +285,7 @@ def to_float(ev, args, column):
     text = _text("toFloat", value, column).strip()
     if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?", text):
         raise ExpressionError(f"#toFloat({text[:40]}) failed: not a number", column)
-    return float(text.rstrip("fFdD"))
+    return java_float(float(text.rstrip("fFdD")), column)
 
 
 def to_boolean(ev, args, column):

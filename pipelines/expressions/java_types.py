@@ -5,6 +5,7 @@ use. Anything else is refused when the expression is parsed, so nothing is ever 
 """
 
 import datetime
+import math
 import re
 import uuid
 
@@ -57,6 +58,8 @@ def _widen(result, args: list):
 
 def _math_round(args, ev, column):
     (value,) = _numbers("round", args, column)
+    if not math.isfinite(value):
+        raise ExpressionError("Math.round() needs a finite number", column)
     # Math.round rounds half up (toward positive infinity), unlike Python's round().
     return java_int(int((value + 0.5) // 1), column)
 

@@ -147,6 +147,12 @@ SSRF = [
         ["metadata.example.com:80"],
         {"metadata.example.com": ["169.254.169.254"]},
     ),
+    (
+        "${#fromUrl('http://nat64.example.com/')}",
+        ["nat64.example.com:80"],
+        {"nat64.example.com": ["64:ff9b::a9fe:a9fe"]},
+    ),
+    ("${#fromUrl('http://[2002:a9fe:a9fe::1]/')}", ["[2002::/16]:80"], None),
     ("${#fromUrl('http://127.0.0.1:TRAP/')}", [], None),
     ("${#fromUrl('http://127.0.0.1:TRAP/')}", ["127.0.0.1"], None),
     ("${#fromUrl('http://127.0.0.1:TRAP/')}", ["0.0.0.0/0"], None),
