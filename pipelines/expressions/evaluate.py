@@ -30,6 +30,8 @@ class Environment:
     pipeline_id_lookup: Callable[[str | None, str], str | None] | None = None
     # Which URLs #fromUrl and friends may fetch; None reads the allow-list from settings.
     url_policy: UrlPolicy | None = None
+    # Orca's allowUnknownKeys: ``a.missing`` on a map is null instead of an error.
+    unknown_keys_are_null: bool = False
 
 
 NO_ENVIRONMENT = Environment()

@@ -196,11 +196,15 @@ def pipeline_id(ev, args, column):
 def to_json(ev, args, column):
     ev.check_size(args[0], column)
     try:
-        return json.dumps(args[0], separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        text = json.dumps(args[0], separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError):
         raise ExpressionError(
             "#toJson() failed: the value cannot be written as JSON", column
         ) from None
+    if "${" in text:
+        # As kork does: JSON holding ${ could be evaluated again wherever it lands.
+        raise ExpressionError("#toJson() failed: the result cannot contain an expression", column)
+    return text
 
 
 def _parsed(ev, value, column):

@@ -85,7 +85,10 @@ class Property(Node):
     def eval(self, ev, this):
         ev.tick(self.column)
         receiver = this if self.target is None else self.target.eval(ev, this)
-        return read_property(receiver, self.name, self.safe, self.column)
+        if type(receiver) is dict and self.name in receiver:
+            return receiver[self.name]
+        lenient = self.safe or (type(receiver) is dict and ev.environment.unknown_keys_are_null)
+        return read_property(receiver, self.name, lenient, self.column)
 
 
 def read_property(receiver, name: str, safe: bool, column: int | None):

@@ -173,6 +173,15 @@ def test_a_malformed_allow_list_is_an_expression_error_not_a_crash(config_server
         evaluate_template(template, {})
 
 
+def test_unknown_keys_can_be_null_as_with_orcas_allow_unknown_keys(root):
+    lenient = Environment(unknown_keys_are_null=True)
+    assert evaluate_template("${parameters.missing ?: 'x'}", root, environment=lenient) == "x"
+    with pytest.raises(ExpressionError, match="cannot read property 'deeper' of null"):
+        evaluate_template("${trigger.missing.deeper}", root, environment=lenient)
+    with pytest.raises(ExpressionError, match="property 'missing' not found"):
+        evaluate_template("${parameters.missing ?: 'x'}", root)
+
+
 def test_parsing_is_cached():
     from pipelines.expressions.limits import Limits
 

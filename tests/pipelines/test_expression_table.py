@@ -261,6 +261,7 @@ TABLE = [
     # Helper functions.
     ("${#toJson(labels)}", '{"team":"payments","tier":"frontend"}'),
     ("${#toJson(ports)}", "[8080,9090]"),
+    ("${#toJson({'cmd': '${x}'})}", Raises("the result cannot contain an expression")),
     ("${#readJson('{\"a\": [1, 2]}').a[1]}", 2),
     ("${#readJson('[1,2]').size()}", 2),
     ("${#readJson('not json')}", Raises("#readJson(not json) failed")),
