@@ -85,7 +85,11 @@ class Evaluation:
                 f"the regular expression is longer than {self.limits.max_regex_length} characters",
                 column,
             )
-        return _compile(pattern, column)
+        _check_repeats(pattern, column)
+        try:
+            return _compile(pattern)
+        except (regex.error, ValueError, OverflowError, MemoryError) as error:
+            raise ExpressionError(f"invalid regular expression: {error}", column) from None
 
     def regex_matches(self, pattern: str, text: str, column: int | None) -> bool:
         compiled = self.compile_regex(pattern, column)
@@ -99,11 +103,84 @@ class Evaluation:
 
 
 @lru_cache(maxsize=512)
-def _compile(pattern: str, column: int | None):
-    try:
-        return regex.compile(pattern, regex.VERSION0)
-    except (regex.error, ValueError, OverflowError) as error:
-        raise ExpressionError(f"invalid regular expression: {error}", column) from None
+def _compile(pattern: str):
+    return regex.compile(pattern, regex.VERSION0)
+
+
+# How far counted repeats ({n}, {n,m}) may multiply out, nested ones multiplied together:
+# the regex engine expands them when compiling, so (?:a{65535}){65535} would fill memory.
+MAX_REGEX_REPEAT = 100_000
+_REPEAT = regex.compile(r"\{(\d*)(?:,(\d*))?\}")
+
+
+def _check_repeats(pattern: str, column: int | None) -> None:
+    """Refuse patterns whose counted repeats multiply out past MAX_REGEX_REPEAT."""
+    # Each open group keeps the largest expansion among its parts; ``last`` is the expansion of
+    # the part just read, which a following {n} multiplies.
+    groups = [1]
+    last = 1
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            if (
+                index <= len(pattern)
+                and pattern[index - 1] in "pPNx"
+                and pattern[index : index + 1] == "{"
+            ):
+                index = pattern.find("}", index) + 1 or len(pattern)
+            last = 1
+            continue
+        if char == "[":
+            index = _class_end(pattern, index)
+            last = 1
+            continue
+        if char == "(":
+            groups.append(1)
+            index += 1
+            continue
+        if char == ")" and len(groups) > 1:
+            last = groups.pop()
+            groups[-1] = max(groups[-1], last)
+            index += 1
+            continue
+        repeat = _REPEAT.match(pattern, index)
+        if repeat:
+            low, high = repeat.group(1), repeat.group(2)
+            count = max(int(low or 0), int(high or 0))
+            last *= max(count, 1)
+            if last > MAX_REGEX_REPEAT:
+                raise LimitExceeded(
+                    f"the regular expression repeats too much (more than {MAX_REGEX_REPEAT} "
+                    "times once its {n} counts are multiplied out)",
+                    column,
+                )
+            groups[-1] = max(groups[-1], last)
+            index = repeat.end()
+            continue
+        last = 1
+        index += 1
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index just past the character class opening at ``start``."""
+    index = start + 1
+    if pattern[index : index + 1] == "^":
+        index += 1
+    if pattern[index : index + 1] == "]":
+        index += 1
+    depth = 1
+    while index < len(pattern) and depth:
+        if pattern[index] == "\\":
+            index += 2
+            continue
+        if pattern[index] == "[":
+            depth += 1
+        elif pattern[index] == "]":
+            depth -= 1
+        index += 1
+    return index
 
 
 def _resolve_limits(limits: Limits | None) -> Limits:
