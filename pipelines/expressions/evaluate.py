@@ -40,13 +40,28 @@ NO_ENVIRONMENT = Environment()
 class Evaluation:
     """The state of evaluating one expression: its root, limits and steps taken."""
 
-    __slots__ = ("root", "limits", "environment", "steps")
+    __slots__ = ("root", "limits", "environment", "steps", "allocation")
 
     def __init__(self, root, limits: Limits, environment: Environment) -> None:
         self.root = root
         self.limits = limits
         self.environment = environment
         self.steps = 0
+        # Characters and elements this expression has built so far, kept or not.
+        self.allocation = 0
+
+    def allocated(self, value, column: int | None):
+        """``value``, counted against the expression's allocation budget if it was built."""
+        kind = type(value)
+        if kind is str or kind is list or kind is dict:
+            self.allocation += len(value)
+            if self.allocation > self.limits.max_allocation:
+                raise LimitExceeded(
+                    f"the expression built more than {self.limits.max_allocation} characters "
+                    "and elements",
+                    column,
+                )
+        return value
 
     def tick(self, column: int | None = None, count: int = 1) -> None:
         self.steps += count
@@ -287,6 +302,8 @@ def evaluate_config(
     environment = environment or NO_ENVIRONMENT
     limits = _resolve_limits(limits)
     summary: dict[str, list[dict]] = {}
+    # What is left of limits.max_config_size for the values put into this config.
+    budget = [limits.max_config_size]
 
     def record(key: str, level: str, description: str, column: int | None) -> None:
         summary.setdefault(key, []).append(
@@ -303,6 +320,14 @@ def evaluate_config(
             return source
         try:
             value, unresolved = _template(source, root, environment, limits)
+            if type(value) in (str, list, dict):
+                budget[0] -= measure(value, limits.max_result_size)
+                if budget[0] < 0:
+                    raise LimitExceeded(
+                        f"the config's evaluated values exceed {limits.max_config_size} "
+                        "characters and elements in all",
+                        1,
+                    )
         except ExpressionError as error:
             record(
                 _failed_key(source, error.column),

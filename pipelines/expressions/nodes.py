@@ -164,14 +164,15 @@ class MethodCall(Node):
         ev.tick(self.column)
         if isinstance(self.target, TypeReference):
             args = [arg.eval(ev, this) for arg in self.args]
-            return self.target.java_type.call(self.name, args, ev, self.column)
+            result = self.target.java_type.call(self.name, args, ev, self.column)
+            return ev.allocated(result, self.column)
         receiver = this if self.target is None else self.target.eval(ev, this)
         if receiver is None and self.safe:
             return None
         args = [arg.eval(ev, this) for arg in self.args]
         from .methods import call_method
 
-        return call_method(receiver, self.name, args, ev, self.column)
+        return ev.allocated(call_method(receiver, self.name, args, ev, self.column), self.column)
 
 
 class FunctionCall(Node):
@@ -187,7 +188,7 @@ class FunctionCall(Node):
         from .functions import call_function
 
         args = [arg.eval(ev, this) for arg in self.args]
-        return call_function(self.name, args, ev, self.column)
+        return ev.allocated(call_function(self.name, args, ev, self.column), self.column)
 
 
 class TypeReference(Node):
@@ -233,7 +234,7 @@ class Selection(Node):
         if self.kind == ".![":
             result = [self.body.eval(ev, element) for element, _ in entries]
             ev.check_size(result, self.column)
-            return result
+            return ev.allocated(result, self.column)
         chosen = []
         ordered = reversed(entries) if self.kind == ".$[" else entries
         for element, key in ordered:
@@ -413,9 +414,10 @@ class Arithmetic(Node):
 
     def eval(self, ev, this):
         ev.tick(self.column)
-        return arithmetic(
+        result = arithmetic(
             self.op, self.left.eval(ev, this), self.right.eval(ev, this), ev, self.column
         )
+        return ev.allocated(result, self.column) if type(result) is str else result
 
 
 def arithmetic(op: str, left, right, ev, column: int | None):

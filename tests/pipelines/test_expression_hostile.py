@@ -132,6 +132,20 @@ def test_a_hostile_expression_in_a_config_keeps_its_text_and_is_reported(root, e
     assert all(entry["level"] == "ERROR" for entries in summary.values() for entry in entries)
 
 
+def test_building_and_dropping_big_values_is_refused_too(root):
+    with pytest.raises(ExpressionError, match="built more than 10000000 characters"):
+        evaluate_template("${{1,2,3,4,5,6,7,8,9,10,11}.![('x' * 1000000).length()]}", root)
+
+
+def test_a_config_cannot_grow_past_its_budget_one_expression_at_a_time(root):
+    config = {f"field{i}": "${'x' * 1000000}" for i in range(15)}
+    evaluated, summary = evaluate_config(config, root)
+    grown = [value for value in evaluated.values() if value != "${'x' * 1000000}"]
+    assert len(grown) == 10
+    assert list(summary) == ["'x' * 1000000"]
+    assert "exceed 10000000 characters" in summary["'x' * 1000000"][0]["description"]
+
+
 def test_no_hostile_expression_ran_anything():
     import os
 
