@@ -90,6 +90,12 @@ def test_a_nested_unquoted_template_is_an_error_at_its_column():
     assert caught.value.column == 11
 
 
+def test_columns_count_from_the_start_of_a_multi_line_string(root):
+    with pytest.raises(ExpressionError) as caught:
+        evaluate_template("${trigger.tag +\n  trigger.nope}", root)
+    assert caught.value.column == len("${trigger.tag +\n  trigger.") + 1
+
+
 def test_an_unclosed_quote_is_an_error():
     with pytest.raises(ExpressionError, match="never closed"):
         evaluate_template("${'abc}", {})
