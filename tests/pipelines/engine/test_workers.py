@@ -180,9 +180,7 @@ def test_a_worker_killed_mid_stage_only_delays_the_execution(cluster, pipeline):
     cluster.beat()
     saved, user = pipeline
     execution = services.execution_start(pipeline=saved, trigger=None, user=user)
-    wait_for(
-        lambda: execution.stages.filter(ref_id="2", status="RUNNING").exists(), cluster
-    )
+    wait_for(lambda: execution.stages.filter(ref_id="2", status="RUNNING").exists(), cluster)
     cluster.kill(first)  # its countdown for stage 2 dies with it
     cluster.worker()
     wait_for(lambda: status_of(execution) == "SUCCEEDED", cluster)
@@ -223,8 +221,19 @@ def test_a_message_deleted_from_the_broker_is_recovered_by_the_sweeper(cluster, 
 def test_a_broker_restart_mid_execution_only_delays_it(cluster, pipeline, tmp_path):
     redis = require_binary("redis-server")
     port = free_port()
-    command = [redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-               "no", "--dir", str(tmp_path)]
+    command = [
+        redis,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--dir",
+        str(tmp_path),
+    ]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
     try:
         time.sleep(0.5)
