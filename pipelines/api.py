@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from pipelines import services
 from pipelines.config import InvalidConfig
-from pipelines.engine.serialize import execution_json
+from pipelines.engine.serialize import execution_json, expression_root
 from pipelines.expressions import Environment, ExpressionError, evaluate_template
 from pipelines.judging import may_judge
 from pipelines.models import Execution, Pipeline, Stage
@@ -206,8 +206,7 @@ def evaluate_expression(request: ApiRequest, execution_id: UUID) -> JsonResponse
     if not expression:
         raise ApiError(400, "bad_request", "Give the expression as ?expression=${…}.")
     result: dict[str, Any] = {"expression": expression}
-    exec_json = execution_json(found)
-    root = {**exec_json, "execution": exec_json, "parameters": found.trigger.get("parameters", {})}
+    root = expression_root(found)
     try:
         result["result"] = evaluate_template(
             expression, root, environment=Environment(user=request.user.get_username())
