@@ -409,6 +409,209 @@ PATHS: dict[str, Any] = {
 }
 
 
+# Pipelines, executions and tasks (served by pipelines/api.py).
+
+
+def _param(name: str, description: str, schema: dict | None = None) -> dict[str, Any]:
+    schema = schema or {"type": "string"}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def _operation(
+    operation_id: str,
+    summary: str,
+    ok: tuple[str, str, dict | None],
+    errors: dict[str, str],
+    body: dict | None = None,
+    query: list[dict] | None = None,
+) -> dict[str, Any]:
+    status, description, schema = ok
+    responses: dict[str, Any] = {
+        status: {"description": description, **(_json(schema) if schema else {})}
+    }
+    responses["401"] = UNAUTHORIZED
+    responses |= {code: _error(text) for code, text in errors.items()}
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "responses": responses,
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, **_json(body)}
+        responses |= BODY_ERRORS
+    if query:
+        operation["parameters"] = query
+    return operation
+
+
+UUID_SCHEMA = {"type": "string", "format": "uuid"}
+EXECUTION_ID = _param("execution_id", "The execution's id.", UUID_SCHEMA)
+STAGE_ID = _param("stage_id", "The stage's id.", UUID_SCHEMA)
+APPLICATION = _param("application", "The application's name.")
+HIDDEN = "No such application or execution, or you may not read it (the same answer)."
+EXECUTION = {
+    "type": "object",
+    "description": "An execution in Orca's shape: id, status, "
+    "trigger, stages[{id, refId, type, name, status, context, outputs, startTime, "
+    "endTime, parentStageId, syntheticStageOwner, tasks}], times in epoch ms.",
+}
+PIPELINE_CONFIG = {"type": "object", "description": "A pipeline in Spinnaker's JSON format."}
+REF = {"type": "object", "properties": {"ref": {"type": "string"}}}
+
+
+def _control(operation_id: str, summary: str) -> dict[str, Any]:
+    return {
+        "parameters": [EXECUTION_ID],
+        "put": _operation(
+            operation_id,
+            summary,
+            ("200", "The execution.", EXECUTION),
+            {
+                "403": "You need EXECUTE.",
+                "404": HIDDEN,
+                "409": "Not possible in the execution's state.",
+            },
+        ),
+    }
+
+
+PATHS |= {
+    "/api/v1/pipelines": {
+        "post": _operation(
+            "savePipeline",
+            "Save a pipeline config (needs WRITE); every save is a revision.",
+            ("200", "The saved config.", PIPELINE_CONFIG),
+            {"403": "You need WRITE.", "404": HIDDEN},
+            body=PIPELINE_CONFIG,
+        ),
+    },
+    "/api/v1/applications/{application}/pipelineConfigs": {
+        "parameters": [APPLICATION],
+        "get": _operation(
+            "listPipelineConfigs",
+            "The application's pipeline configs.",
+            ("200", "Sorted by name.", {"type": "array", "items": PIPELINE_CONFIG}),
+            {"404": HIDDEN},
+        ),
+    },
+    "/api/v1/applications/{application}/pipelines": {
+        "parameters": [APPLICATION],
+        "get": _operation(
+            "listExecutions",
+            "The application's pipeline executions, newest first.",
+            ("200", "Executions.", {"type": "array", "items": EXECUTION}),
+            {"400": "A bad limit or status.", "404": HIDDEN},
+            query=[
+                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                {
+                    "name": "statuses",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "Comma-separated Orca statuses.",
+                },
+            ],
+        ),
+    },
+    "/api/v1/applications/{application}/tasks": {
+        "parameters": [APPLICATION],
+        "post": _operation(
+            "startTask",
+            "Run operations as an orchestration (needs WRITE).",
+            ("202", "Started.", REF),
+            {"403": "You need WRITE.", "404": HIDDEN},
+            body={
+                "type": "object",
+                "properties": {
+                    "application": {"type": "string"},
+                    "description": {"type": "string"},
+                    "job": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+        ),
+    },
+    "/api/v1/pipelines/{execution_id}": {
+        "parameters": [EXECUTION_ID],
+        "get": _operation(
+            "getExecution", "One execution.", ("200", "The execution.", EXECUTION), {"404": HIDDEN}
+        ),
+    },
+    "/api/v1/pipelines/{execution_id}/cancel": _control(
+        "cancelExecution", "Cancel (?reason=…); running stages stop."
+    ),
+    "/api/v1/pipelines/{execution_id}/pause": _control("pauseExecution", "Pause."),
+    "/api/v1/pipelines/{execution_id}/resume": _control("resumeExecution", "Resume."),
+    "/api/v1/pipelines/{execution_id}/evaluateExpression": {
+        "parameters": [EXECUTION_ID],
+        "get": _operation(
+            "evaluateExpression",
+            "Evaluate ?expression=${…} against the stored execution.",
+            (
+                "200",
+                "{expression, result} or {expression, detail: {message, column}}.",
+                {"type": "object"},
+            ),
+            {"400": "No expression given.", "404": HIDDEN},
+        ),
+    },
+    "/api/v1/pipelines/{execution_id}/stages/{stage_id}": {
+        "parameters": [EXECUTION_ID, STAGE_ID],
+        "patch": _operation(
+            "updateStage",
+            "Judge ({judgmentStatus, judgmentInput}), {manualSkip: true} or "
+            "{skipRemainingWait: true}.",
+            ("200", "The execution.", EXECUTION),
+            {
+                "403": "You need EXECUTE, or a role the judgment names.",
+                "404": HIDDEN,
+                "409": "The stage is not waiting for this.",
+            },
+            body={"type": "object"},
+        ),
+    },
+    "/api/v1/pipelines/{execution_id}/stages/{stage_id}/restart": {
+        "parameters": [EXECUTION_ID, STAGE_ID],
+        "put": _operation(
+            "restartStage",
+            "Restart a finished stage and everything downstream.",
+            ("200", "The execution.", EXECUTION),
+            {
+                "403": "You need EXECUTE.",
+                "404": HIDDEN,
+                "409": "The stage is running or synthetic.",
+            },
+        ),
+    },
+    "/api/v1/pipelines/{application}/{name}": {
+        "parameters": [APPLICATION, _param("name", "The pipeline's name.")],
+        "post": _operation(
+            "runPipeline",
+            "Run a pipeline (needs EXECUTE); the body is the trigger, with parameters.",
+            ("202", "Started.", REF),
+            {"403": "You need EXECUTE.", "404": HIDDEN, "409": "The pipeline is disabled."},
+            body={"type": "object"},
+        ),
+        "delete": _operation(
+            "deletePipeline",
+            "Delete a pipeline config (needs WRITE).",
+            ("204", "Deleted.", None),
+            {"403": "You need WRITE.", "404": HIDDEN},
+        ),
+    },
+    "/api/v1/tasks/{execution_id}": {
+        "parameters": [EXECUTION_ID],
+        "get": _operation(
+            "getTask", "One orchestration.", ("200", "The execution.", EXECUTION), {"404": HIDDEN}
+        ),
+    },
+}
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",

@@ -203,7 +203,9 @@ def _prepare(stage: Stage, execution: Execution, stages: list[Stage]) -> bool:
     me = next(s for s in exec_json["stages"] if s["id"] == str(stage.id))
     me["context"] = dict(stage.config)
     root = stage_scope(me, exec_json)
-    environment = Environment(current_stage_id=str(stage.id), user=execution.run_as)
+    environment = Environment(
+        current_stage_id=str(stage.id), user=execution.run_as, unknown_keys_are_null=True
+    )
 
     enabled, why = _enabled(stage, root, environment)
     if not enabled:
@@ -324,7 +326,9 @@ def _stage_run(stage: Stage, execution: Execution) -> StageRun:
     def evaluate(template: str, extra: dict[str, Any] | None) -> Any:
         me = next(s for s in exec_json["stages"] if s["id"] == str(stage.id))
         root = {**stage_scope(me, exec_json), **(extra or {})}
-        environment = Environment(current_stage_id=str(stage.id), user=execution.run_as)
+        environment = Environment(
+            current_stage_id=str(stage.id), user=execution.run_as, unknown_keys_are_null=True
+        )
         return _evaluate_template(template, root, environment=environment)
 
     return StageRun(

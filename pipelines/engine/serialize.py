@@ -58,3 +58,18 @@ def execution_json(execution: Execution, stages: list[Stage] | None = None) -> d
         "keepWaitingPipelines": bool(config.get("keepWaitingPipelines", False)),
         "stages": [stage_json(stage) for stage in stages],
     }
+
+
+def expression_root(execution: Execution, stage_ref: str | None = None) -> dict[str, Any]:
+    """#root for trying an expression on a stored execution: a stage's own scope when one is
+    named, else the whole execution, as Orca's evaluateExpression endpoint does."""
+    from pipelines.expressions import stage_scope
+
+    exec_json = execution_json(execution)
+    if stage_ref is not None:
+        stage = next((s for s in exec_json["stages"] if s["refId"] == stage_ref), None)
+        if stage is None:
+            raise LookupError(f"execution {execution.id} has no stage with refId {stage_ref!r}")
+        return stage_scope(stage, exec_json)
+    parameters = execution.trigger.get("parameters", {})
+    return {**exec_json, "execution": exec_json, "parameters": parameters}

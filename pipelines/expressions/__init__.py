@@ -11,7 +11,10 @@ The public surface:
 - ``evaluate_expression(expression, root)``: one bare SpEL expression, no ``${}``.
 - ``stage_scope(stage, execution) -> root``: ``#root`` for a stage, as Orca builds it.
 - ``Environment``: what the engine knows beyond the data (current stage id, user, pipeline
-  lookup, URL policy). ``Limits``: the limits; by default from settings.
+  lookup, URL policy) and ``unknown_keys_are_null`` (Orca's allowUnknownKeys: ``a.missing`` on
+  a map is null; off by default, so it is an error unless written ``a?.missing`` or
+  ``a['missing']``). ``Limits``: the limits; by default from settings
+  (``SPINUI_EXPRESSION_*``).
 - ``ExpressionError`` (``.message``, ``.column``): the only exception raised for bad input.
 
 The interpreter only indexes dicts and lists and calls methods it implements itself; URL

@@ -9,7 +9,6 @@ import regex
 
 from .errors import ExpressionError, LimitExceeded
 from .fetch import UrlPolicy
-from .java_types import JavaType
 from .limits import Limits, limits_from_settings
 from .parser import parse
 from .template import scan
@@ -31,6 +30,8 @@ class Environment:
     pipeline_id_lookup: Callable[[str | None, str], str | None] | None = None
     # Which URLs #fromUrl and friends may fetch; None reads the allow-list from settings.
     url_policy: UrlPolicy | None = None
+    # Orca's allowUnknownKeys: ``a.missing`` on a map is null instead of an error.
+    unknown_keys_are_null: bool = False
 
 
 NO_ENVIRONMENT = Environment()
@@ -39,13 +40,28 @@ NO_ENVIRONMENT = Environment()
 class Evaluation:
     """The state of evaluating one expression: its root, limits and steps taken."""
 
-    __slots__ = ("root", "limits", "environment", "steps")
+    __slots__ = ("root", "limits", "environment", "steps", "allocation")
 
     def __init__(self, root, limits: Limits, environment: Environment) -> None:
         self.root = root
         self.limits = limits
         self.environment = environment
         self.steps = 0
+        # Characters and elements this expression has built so far, kept or not.
+        self.allocation = 0
+
+    def allocated(self, value, column: int | None):
+        """``value``, counted against the expression's allocation budget if it was built."""
+        kind = type(value)
+        if kind is str or kind is list or kind is dict:
+            self.allocation += len(value)
+            if self.allocation > self.limits.max_allocation:
+                raise LimitExceeded(
+                    f"the expression built more than {self.limits.max_allocation} characters "
+                    "and elements",
+                    column,
+                )
+        return value
 
     def tick(self, column: int | None = None, count: int = 1) -> None:
         self.steps += count
@@ -84,7 +100,11 @@ class Evaluation:
                 f"the regular expression is longer than {self.limits.max_regex_length} characters",
                 column,
             )
-        return _compile(pattern, column)
+        _check_repeats(pattern, column)
+        try:
+            return _compile(pattern)
+        except (regex.error, ValueError, OverflowError, MemoryError) as error:
+            raise ExpressionError(f"invalid regular expression: {error}", column) from None
 
     def regex_matches(self, pattern: str, text: str, column: int | None) -> bool:
         compiled = self.compile_regex(pattern, column)
@@ -98,11 +118,84 @@ class Evaluation:
 
 
 @lru_cache(maxsize=512)
-def _compile(pattern: str, column: int | None):
-    try:
-        return regex.compile(pattern, regex.VERSION0)
-    except (regex.error, ValueError, OverflowError) as error:
-        raise ExpressionError(f"invalid regular expression: {error}", column) from None
+def _compile(pattern: str):
+    return regex.compile(pattern, regex.VERSION0)
+
+
+# How far counted repeats ({n}, {n,m}) may multiply out, nested ones multiplied together:
+# the regex engine expands them when compiling, so (?:a{65535}){65535} would fill memory.
+MAX_REGEX_REPEAT = 100_000
+_REPEAT = regex.compile(r"\{(\d*)(?:,(\d*))?\}")
+
+
+def _check_repeats(pattern: str, column: int | None) -> None:
+    """Refuse patterns whose counted repeats multiply out past MAX_REGEX_REPEAT."""
+    # Each open group keeps the largest expansion among its parts; ``last`` is the expansion of
+    # the part just read, which a following {n} multiplies.
+    groups = [1]
+    last = 1
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            if (
+                index <= len(pattern)
+                and pattern[index - 1] in "pPNx"
+                and pattern[index : index + 1] == "{"
+            ):
+                index = pattern.find("}", index) + 1 or len(pattern)
+            last = 1
+            continue
+        if char == "[":
+            index = _class_end(pattern, index)
+            last = 1
+            continue
+        if char == "(":
+            groups.append(1)
+            index += 1
+            continue
+        if char == ")" and len(groups) > 1:
+            last = groups.pop()
+            groups[-1] = max(groups[-1], last)
+            index += 1
+            continue
+        repeat = _REPEAT.match(pattern, index)
+        if repeat:
+            low, high = repeat.group(1), repeat.group(2)
+            count = max(int(low or 0), int(high or 0))
+            last *= max(count, 1)
+            if last > MAX_REGEX_REPEAT:
+                raise LimitExceeded(
+                    f"the regular expression repeats too much (more than {MAX_REGEX_REPEAT} "
+                    "times once its {n} counts are multiplied out)",
+                    column,
+                )
+            groups[-1] = max(groups[-1], last)
+            index = repeat.end()
+            continue
+        last = 1
+        index += 1
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index just past the character class opening at ``start``."""
+    index = start + 1
+    if pattern[index : index + 1] == "^":
+        index += 1
+    if pattern[index : index + 1] == "]":
+        index += 1
+    depth = 1
+    while index < len(pattern) and depth:
+        if pattern[index] == "\\":
+            index += 2
+            continue
+        if pattern[index] == "[":
+            depth += 1
+        elif pattern[index] == "]":
+            depth -= 1
+        index += 1
+    return index
 
 
 def _resolve_limits(limits: Limits | None) -> Limits:
@@ -119,8 +212,6 @@ def _evaluate_part(source: str, offset: int, root, environment: Environment, lim
         tree = parse(source, limits)
         evaluation = Evaluation(root, limits, environment)
         value = tree.eval(evaluation, root)
-        if isinstance(value, JavaType):
-            raise ExpressionError(f"T({value.name}) must be followed by a method call", 1)
         evaluation.check_size(value, 1)
         return value
     except ExpressionError as error:
@@ -211,6 +302,8 @@ def evaluate_config(
     environment = environment or NO_ENVIRONMENT
     limits = _resolve_limits(limits)
     summary: dict[str, list[dict]] = {}
+    # What is left of limits.max_config_size for the values put into this config.
+    budget = [limits.max_config_size]
 
     def record(key: str, level: str, description: str, column: int | None) -> None:
         summary.setdefault(key, []).append(
@@ -227,6 +320,14 @@ def evaluate_config(
             return source
         try:
             value, unresolved = _template(source, root, environment, limits)
+            if type(value) in (str, list, dict):
+                budget[0] -= measure(value, limits.max_result_size)
+                if budget[0] < 0:
+                    raise LimitExceeded(
+                        f"the config's evaluated values exceed {limits.max_config_size} "
+                        "characters and elements in all",
+                        1,
+                    )
         except ExpressionError as error:
             record(
                 _failed_key(source, error.column),

@@ -145,6 +145,9 @@ class UrlPolicy:
         return scheme, host, port, addresses[0].split("%")[0], _path(parts)
 
     def _check_address(self, host: str, port: int, address: Address, by_name: list) -> None:
+        for embedded in _embedded_ipv4(address):
+            # Checked on its own too: 64:ff9b::a9fe:a9fe reaches 169.254.169.254 through NAT64.
+            self._check_address(host, port, embedded, by_name)
         mapped = getattr(address, "ipv4_mapped", None)
         if mapped is not None:
             address = mapped
@@ -153,11 +156,11 @@ class UrlPolicy:
             or any(address in net for net in METADATA_NETWORKS if net.version == address.version)
             or address.is_multicast
             or address.is_unspecified
-            or address.is_reserved
+            or (address.is_reserved and not address.is_loopback)
         ):
             raise ExpressionError(
-                f"{host!r} resolves to {address}, a link-local, metadata or reserved address; "
-                "such addresses are never fetched"
+                f"{host!r} resolves to {address}, a link-local, metadata, multicast, unspecified "
+                "or reserved address; such addresses are never fetched"
             )
         by_network = [
             entry
@@ -183,6 +186,21 @@ class UrlPolicy:
             raise ExpressionError(
                 f"{host}:{port} is not on SPINUI_EXPRESSION_URL_ALLOWLIST, so it is not fetched"
             )
+
+
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _embedded_ipv4(address: Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address carries (6to4, Teredo, NAT64), which it may reach."""
+    if address.version != 6:
+        return []
+    found = [address.sixtofour] if address.sixtofour else []
+    if address.teredo:
+        found.extend(address.teredo)
+    if address in NAT64:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
 
 
 def _ip_literal(host: str) -> str | None:
@@ -236,15 +254,11 @@ def fetch_text(url: str, policy: UrlPolicy, limits: Limits) -> str:
             connection = http.client.HTTPConnection(
                 address, port, timeout=limits.url_timeout_seconds
             )
+        authority = f"[{host}]" if ":" in host else host
+        if port not in (80, 443):
+            authority = f"{authority}:{port}"
         try:
-            connection.request(
-                "GET",
-                path,
-                headers={
-                    "Host": host if port in (80, 443) else f"{host}:{port}",
-                    "User-Agent": "spinui",
-                },
-            )
+            connection.request("GET", path, headers={"Host": authority, "User-Agent": "spinui"})
             response = connection.getresponse()
             if response.status in (301, 302, 303, 307, 308):
                 location = response.getheader("Location")

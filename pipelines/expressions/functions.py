@@ -12,9 +12,9 @@ import re
 
 import yaml
 
-from .errors import ExpressionError
+from .errors import ExpressionError, LimitExceeded
 from .fetch import UrlPolicy, fetch_text
-from .values import a_type, java_str
+from .values import a_type, java_float, java_str
 
 DEPLOY_STAGE_TYPES = ("deploy", "createServerGroup", "cloneServerGroup", "rollingPush")
 
@@ -195,7 +195,16 @@ def pipeline_id(ev, args, column):
 
 def to_json(ev, args, column):
     ev.check_size(args[0], column)
-    return json.dumps(args[0], separators=(",", ":"), ensure_ascii=False)
+    try:
+        text = json.dumps(args[0], separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError):
+        raise ExpressionError(
+            "#toJson() failed: the value cannot be written as JSON", column
+        ) from None
+    if "${" in text:
+        # As kork does: JSON holding ${ could be evaluated again wherever it lands.
+        raise ExpressionError("#toJson() failed: the result cannot contain an expression", column)
+    return text
 
 
 def _parsed(ev, value, column):
@@ -209,7 +218,9 @@ def read_json(ev, args, column):
     ev.check_length(len(text), column)
     try:
         value = json.loads(text)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise LimitExceeded("#readJson() failed: the JSON nests too deeply", column) from None
+    except ValueError:
         raise ExpressionError(f"#readJson({text[:60]}) failed: not valid JSON", column) from None
     expected = list if text.lstrip().startswith("[") else dict
     if type(value) is not expected:
@@ -278,7 +289,7 @@ def to_float(ev, args, column):
     text = _text("toFloat", value, column).strip()
     if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?", text):
         raise ExpressionError(f"#toFloat({text[:40]}) failed: not a number", column)
-    return float(text.rstrip("fFdD"))
+    return java_float(float(text.rstrip("fFdD")), column)
 
 
 def to_boolean(ev, args, column):

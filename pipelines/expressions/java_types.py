@@ -5,6 +5,7 @@ use. Anything else is refused when the expression is parsed, so nothing is ever 
 """
 
 import datetime
+import math
 import re
 import uuid
 
@@ -57,6 +58,8 @@ def _widen(result, args: list):
 
 def _math_round(args, ev, column):
     (value,) = _numbers("round", args, column)
+    if not math.isfinite(value):
+        raise ExpressionError("Math.round() needs a finite number", column)
     # Math.round rounds half up (toward positive infinity), unlike Python's round().
     return java_int(int((value + 0.5) // 1), column)
 
@@ -103,6 +106,7 @@ def format_java(template: str, args: list, ev, column) -> str:
     next_arg = 0
     end = 0
     for match in _FORMAT_SPEC.finditer(template):
+        _plain(template[end : match.start()], column)
         pieces.append(template[end : match.start()])
         end = match.end()
         left, zero, width, precision, conversion = match.groups()
@@ -147,8 +151,18 @@ def format_java(template: str, args: list, ev, column) -> str:
             text = text.ljust(size) if left else text.rjust(size, fill)
         ev.check_length(sum(map(len, pieces)) + len(text), column)
         pieces.append(text)
+    _plain(template[end:], column)
     pieces.append(template[end:])
     return "".join(pieces)
+
+
+def _plain(text: str, column) -> None:
+    if "%" in text:
+        raise ExpressionError(
+            "String.format: only %s, %d, %f, %x, %b, %n and %% are supported, with optional "
+            "width and precision",
+            column,
+        )
 
 
 def _string_format(args, ev, column):

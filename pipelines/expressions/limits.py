@@ -14,6 +14,10 @@ class Limits:
     max_steps: int = 100_000
     # Characters of strings plus elements of lists and maps in any value built or returned.
     max_result_size: int = 2_000_000
+    # Characters and elements one expression may build along the way, kept or not.
+    max_allocation: int = 10_000_000
+    # Characters and elements of all the values evaluate_config puts into one config.
+    max_config_size: int = 10_000_000
     # Characters in a regular expression, and the time one match may take.
     max_regex_length: int = 1_000
     regex_timeout_seconds: float = 0.25

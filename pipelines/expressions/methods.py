@@ -4,7 +4,7 @@ Each is implemented here with Java's meaning; a name not in these tables is refu
 ``getClass()``, ``__class__`` or anything else a host object might have is never reached.
 """
 
-from .errors import ExpressionError
+from .errors import ExpressionError, LimitExceeded
 from .values import a_type, java_equals, java_str
 
 
@@ -58,20 +58,33 @@ def _replace(text: str, args: list, ev, column) -> str:
 
 
 def _split(text: str, args: list, ev, column) -> list:
+    """String.split(regex[, limit]) as Java does it: groups are not returned, a zero-width
+    match at the start leaves no empty first string, and without a limit trailing empty
+    strings are dropped."""
     pattern = ev.compile_regex(_text("split", args[0], column), column)
     limit = _whole("split", args[1], column) if len(args) > 1 else 0
-    ev.tick(column, len(text) // 64 + 1)
+    parts: list[str] = []
+    index = 0
     try:
-        parts = pattern.split(
-            text, maxsplit=max(limit - 1, 0), timeout=ev.limits.regex_timeout_seconds
-        )
+        for match in pattern.finditer(text, timeout=ev.limits.regex_timeout_seconds):
+            ev.tick(column)
+            if limit > 0 and len(parts) >= limit - 1:
+                break
+            if index == 0 and match.start() == 0 and match.end() == 0:
+                continue
+            parts.append(text[index : match.start()])
+            index = match.end()
     except TimeoutError:
-        raise ExpressionError("the regular expression took too long", column) from None
+        raise LimitExceeded(
+            f"the regular expression took longer than {ev.limits.regex_timeout_seconds}s", column
+        ) from None
+    if index == 0:
+        return [text]
+    parts.append(text[index:])
     if limit == 0:
-        # Java drops trailing empty strings when no limit is given.
         while parts and parts[-1] == "":
             parts.pop()
-    return parts or [""] if text == "" else parts
+    return parts
 
 
 def _join(args: list, ev, column) -> str:

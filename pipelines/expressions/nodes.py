@@ -85,7 +85,10 @@ class Property(Node):
     def eval(self, ev, this):
         ev.tick(self.column)
         receiver = this if self.target is None else self.target.eval(ev, this)
-        return read_property(receiver, self.name, self.safe, self.column)
+        if type(receiver) is dict and self.name in receiver:
+            return receiver[self.name]
+        lenient = self.safe or (type(receiver) is dict and ev.environment.unknown_keys_are_null)
+        return read_property(receiver, self.name, lenient, self.column)
 
 
 def read_property(receiver, name: str, safe: bool, column: int | None):
@@ -159,16 +162,17 @@ class MethodCall(Node):
 
     def eval(self, ev, this):
         ev.tick(self.column)
+        if isinstance(self.target, TypeReference):
+            args = [arg.eval(ev, this) for arg in self.args]
+            result = self.target.java_type.call(self.name, args, ev, self.column)
+            return ev.allocated(result, self.column)
         receiver = this if self.target is None else self.target.eval(ev, this)
         if receiver is None and self.safe:
             return None
         args = [arg.eval(ev, this) for arg in self.args]
-        from .java_types import JavaType
         from .methods import call_method
 
-        if isinstance(receiver, JavaType):
-            return receiver.call(self.name, args, ev, self.column)
-        return call_method(receiver, self.name, args, ev, self.column)
+        return ev.allocated(call_method(receiver, self.name, args, ev, self.column), self.column)
 
 
 class FunctionCall(Node):
@@ -184,7 +188,7 @@ class FunctionCall(Node):
         from .functions import call_function
 
         args = [arg.eval(ev, this) for arg in self.args]
-        return call_function(self.name, args, ev, self.column)
+        return ev.allocated(call_function(self.name, args, ev, self.column), self.column)
 
 
 class TypeReference(Node):
@@ -197,8 +201,12 @@ class TypeReference(Node):
         self.java_type = java_type
 
     def eval(self, ev, this):
-        ev.tick(self.column)
-        return self.java_type
+        # A type is never a value: it cannot be stored, compared or returned.
+        raise ExpressionError(
+            f"T({self.java_type.name}) must be followed by a method call, "
+            "as in T(java.lang.Math).max(1, 2)",
+            self.column,
+        )
 
 
 class Selection(Node):
@@ -226,7 +234,7 @@ class Selection(Node):
         if self.kind == ".![":
             result = [self.body.eval(ev, element) for element, _ in entries]
             ev.check_size(result, self.column)
-            return result
+            return ev.allocated(result, self.column)
         chosen = []
         ordered = reversed(entries) if self.kind == ".$[" else entries
         for element, key in ordered:
@@ -406,9 +414,10 @@ class Arithmetic(Node):
 
     def eval(self, ev, this):
         ev.tick(self.column)
-        return arithmetic(
+        result = arithmetic(
             self.op, self.left.eval(ev, this), self.right.eval(ev, this), ev, self.column
         )
+        return ev.allocated(result, self.column) if type(result) is str else result
 
 
 def arithmetic(op: str, left, right, ev, column: int | None):

@@ -41,7 +41,7 @@ GRAMMAR = r"""
         | postfix SELECT expr "]"            -> selection
 
 ?atom: literal
-     | "(" expr ")"
+     | "(" expr ")"                -> group
      | HASH_NAME                  -> variable
      | HASH_NAME "(" args ")"     -> function
      | NAME                       -> this_property
@@ -93,6 +93,11 @@ INT: /0[xX][0-9a-fA-F]+[lL]?/ | /\d+[lL]?/
 """
 
 
+def _at(token) -> int:
+    # Counted from the start of the expression, not the line: expressions may span lines.
+    return token.start_pos + 1
+
+
 def _string_value(token) -> str:
     quote = token[0]
     return token[1:-1].replace(quote * 2, quote)
@@ -102,7 +107,7 @@ def _int_value(token) -> int:
     text = token.rstrip("lL")
     value = int(text, 16) if text[:2].lower() == "0x" else int(text)
     if value > LONG_MAX:
-        raise ExpressionError(f"the number {text[:30]} is too large", token.column)
+        raise ExpressionError(f"the number {text[:30]} is too large", _at(token))
     return value
 
 
@@ -111,85 +116,90 @@ class _Build(Transformer):
     """Turns each grammar rule into a node as the parser reduces it."""
 
     def ternary(self, condition, mark, if_true, if_false):
-        return nodes.Ternary(condition, if_true, if_false, mark.column)
+        return nodes.Ternary(condition, if_true, if_false, _at(mark))
 
     def elvis(self, value, op, default):
-        return nodes.Elvis(value, default, op.column)
+        return nodes.Elvis(value, default, _at(op))
 
     def logical_or(self, left, op, right):
-        return nodes.Logical(left, right, False, op.column)
+        return nodes.Logical(left, right, False, _at(op))
 
     def logical_and(self, left, op, right):
-        return nodes.Logical(left, right, True, op.column)
+        return nodes.Logical(left, right, True, _at(op))
 
     def compare(self, left, op, right):
-        return nodes.Compare(left, right, str(op), op.column)
+        return nodes.Compare(left, right, str(op), _at(op))
 
     def arithmetic(self, left, op, right):
-        return nodes.Arithmetic(left, right, str(op), op.column)
+        return nodes.Arithmetic(left, right, str(op), _at(op))
 
     def not_(self, op, operand):
-        return nodes.Not(operand, op.column)
+        return nodes.Not(operand, _at(op))
 
     def negate(self, op, operand):
         if isinstance(operand, nodes.Literal) and type(operand.value) in (int, float):
-            return nodes.Literal(-operand.value, op.column)
-        return nodes.Negate(operand, True, op.column)
+            return nodes.Literal(-operand.value, _at(op))
+        return nodes.Negate(operand, True, _at(op))
 
     def plus(self, op, operand):
-        return nodes.Negate(operand, False, op.column)
+        return nodes.Negate(operand, False, _at(op))
 
     def property(self, target, dot, name):
-        return nodes.Property(target, str(name), False, name.column)
+        return nodes.Property(target, str(name), False, _at(name))
 
     def safe_property(self, target, dot, name):
-        return nodes.Property(target, str(name), True, name.column)
+        return nodes.Property(target, str(name), True, _at(name))
 
     def method(self, target, dot, name, args):
-        return nodes.MethodCall(target, str(name), args, False, name.column)
+        return nodes.MethodCall(target, str(name), args, False, _at(name))
 
     def safe_method(self, target, dot, name, args):
-        return nodes.MethodCall(target, str(name), args, True, name.column)
+        return nodes.MethodCall(target, str(name), args, True, _at(name))
 
     def index(self, target, bracket, key):
-        return nodes.Index(target, key, bracket.column)
+        return nodes.Index(target, key, _at(bracket))
 
     def selection(self, target, kind, body):
-        return nodes.Selection(target, str(kind), body, kind.column)
+        return nodes.Selection(target, str(kind), body, _at(kind))
+
+    def group(self, expr):
+        # Parentheses add no node, but they nest: count them toward the depth limit.
+        expr.depth += 1
+        return expr
 
     def variable(self, name):
-        return nodes.Variable(name[1:], name.column)
+        return nodes.Variable(name[1:], _at(name))
 
     def function(self, name, args):
-        return nodes.FunctionCall(name[1:], args, name.column)
+        return nodes.FunctionCall(name[1:], args, _at(name))
 
     def this_property(self, name):
-        return nodes.Property(None, str(name), False, name.column)
+        return nodes.Property(None, str(name), False, _at(name))
 
     def this_method(self, name, args):
-        return nodes.MethodCall(None, str(name), args, False, name.column)
+        return nodes.MethodCall(None, str(name), args, False, _at(name))
 
     def type_reference(self, opening, qualified):
-        return nodes.TypeReference(resolve_type(qualified, opening.column), opening.column)
+        return nodes.TypeReference(resolve_type(qualified, _at(opening)), _at(opening))
 
     def constructor(self, new, qualified, args):
         raise ExpressionError(
             f"'new {qualified}(...)' is not allowed: expressions cannot create Java or Python "
             "objects",
-            new.column,
+            _at(new),
         )
 
     def empty_list(self, brace):
-        return nodes.InlineList([], brace.column)
+        return nodes.InlineList([], _at(brace))
 
     def empty_map(self, brace):
-        return nodes.InlineMap([], brace.column)
+        return nodes.InlineMap([], _at(brace))
 
     def inline_list(self, brace, *items):
-        return nodes.InlineList(list(items), brace.column)
+        return nodes.InlineList(list(items), _at(brace))
 
     def inline_map(self, brace, *entries):
-        return nodes.InlineMap(list(entries), brace.column)
+        return nodes.InlineMap(list(entries), _at(brace))
 
     def map_entry(self, key, value):
         if key.type == "STRING":
@@ -203,22 +213,22 @@ class _Build(Transformer):
         return [item for item in items if item is not None]
 
     def string(self, token):
-        return nodes.Literal(_string_value(token), token.column)
+        return nodes.Literal(_string_value(token), _at(token))
 
     def integer(self, token):
-        return nodes.Literal(_int_value(token), token.column)
+        return nodes.Literal(_int_value(token), _at(token))
 
     def float(self, token):
-        return nodes.Literal(float(token.rstrip("fFdD")), token.column)
+        return nodes.Literal(float(token.rstrip("fFdD")), _at(token))
 
     def true(self, token):
-        return nodes.Literal(True, token.column)
+        return nodes.Literal(True, _at(token))
 
     def false(self, token):
-        return nodes.Literal(False, token.column)
+        return nodes.Literal(False, _at(token))
 
     def null(self, token):
-        return nodes.Literal(None, token.column)
+        return nodes.Literal(None, _at(token))
 
 
 _PARSER = Lark(GRAMMAR, parser="lalr", transformer=_Build(), maybe_placeholders=True)
@@ -232,16 +242,16 @@ _TOKEN_NAMES = {
 
 def _describe(error: UnexpectedInput) -> str:
     if isinstance(error, UnexpectedCharacters):
-        return f"unexpected character {error.char!r}"
+        return f"syntax error: unexpected character {error.char!r}"
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
-        return "the expression ends too early"
+        return "syntax error: the expression ends too early"
     if isinstance(error, UnexpectedToken):
         expected = sorted(_TOKEN_NAMES[name] for name in error.expected if name in _TOKEN_NAMES)
         hint = f"; expected {' or '.join(expected)}" if expected and len(expected) <= 3 else ""
-        return f"unexpected {str(error.token)!r}{hint}"
-    return "the expression cannot be parsed"
+        return f"syntax error: unexpected {str(error.token)!r}{hint}"
+    return "syntax error: the expression cannot be parsed"
 
 
 @lru_cache(maxsize=4096)
@@ -253,7 +263,8 @@ def _parse_cached(source: str) -> nodes.Node:
             raise error.orig_exc from None
         raise
     except UnexpectedInput as error:
-        column = getattr(error, "column", None)
+        position = getattr(error, "pos_in_stream", None)
+        column = position + 1 if isinstance(position, int) else None
         at_end = isinstance(error, UnexpectedEOF) or (
             isinstance(error, UnexpectedToken) and error.token.type == "$END"
         )

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pipelines.expressions import Environment, ExpressionError, evaluate_template
@@ -24,11 +25,20 @@ class Command(BaseCommand):
             help="a JSON object that becomes #root: a stage context with trigger, parameters, "
             "execution (with its stages list) and variables",
         )
+        evaluate.add_argument(
+            "--execution", help="a stored execution's id: it becomes #root instead of --context"
+        )
+        evaluate.add_argument(
+            "--stage", help="with --execution: evaluate in this stage's scope (its refId)"
+        )
         evaluate.add_argument("--current-stage-id", help="the stage #currentStage() returns")
         evaluate.add_argument("--user", help="the user #currentUser() returns")
 
     def handle(self, *args, action: str, expression: str, **options) -> None:
-        root = self._root(options.get("context"))
+        if options.get("execution"):
+            root = self._stored(options["execution"], options.get("stage"))
+        else:
+            root = self._root(options.get("context"))
         environment = Environment(
             current_stage_id=options.get("current_stage_id"), user=options.get("user")
         )
@@ -37,6 +47,19 @@ class Command(BaseCommand):
         except ExpressionError as error:
             raise CommandError(_explain(expression, error)) from None
         self.stdout.write(json.dumps(value, indent=2, ensure_ascii=False))
+
+    def _stored(self, execution_id: str, stage_ref: str | None) -> dict:
+        from pipelines.engine.serialize import expression_root
+        from pipelines.models import Execution
+
+        try:
+            execution = Execution.objects.get(id=execution_id)
+        except (Execution.DoesNotExist, ValidationError, ValueError):
+            raise CommandError(f"no execution {execution_id}") from None
+        try:
+            return expression_root(execution, stage_ref)
+        except LookupError as error:
+            raise CommandError(str(error)) from None
 
     def _root(self, path: Path | None) -> dict:
         if path is None:

@@ -83,3 +83,9 @@ def test_a_whole_string_expression_keeps_its_type(run_pipeline):
     )
     assert execution.stages.get().context["waitTime"] == 0
     assert execution.status == "SUCCEEDED"
+
+
+def test_a_missing_key_is_null_at_stage_start_as_in_orca(run_pipeline):
+    execution = run_pipeline([stage("1", region="${parameters.region ?: 'us-east'}")])
+    assert execution.stages.get().context["region"] == "us-east"
+    assert "expressionEvaluationSummary" not in execution.stages.get().context
