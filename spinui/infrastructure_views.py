@@ -182,10 +182,11 @@ def _grouped(
 
 
 def _newest_first(server_group: ServerGroup) -> tuple:
+    """By last config change (Deck's createdTime), then sequence: v000 after v999 is newer."""
     changed = server_group.last_config_change_at
     return (
-        -(server_group.sequence if server_group.sequence is not None else -1),
         -(changed.timestamp() if isinstance(changed, datetime) else 0),
+        -(server_group.sequence if server_group.sequence is not None else -1),
         server_group.name,
     )
 

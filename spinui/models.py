@@ -267,7 +267,11 @@ class ServerGroupQuerySet(models.QuerySet):
 
     def newest_first(self) -> "ServerGroupQuerySet":
         return self.order_by(
-            "account_name", "cluster", "region_name", models.F("sequence").desc(nulls_last=True)
+            "account_name",
+            "cluster",
+            "region_name",
+            models.F("last_config_change_at").desc(nulls_last=True),
+            models.F("sequence").desc(nulls_last=True),
         )
 
 

@@ -198,3 +198,22 @@ def test_health_squares_escape_what_marathon_reports():
     assert html == (
         '<span class="sq up" title="Up &lt;script&gt;&quot;x&quot;&lt;/script&gt;:1"></span>'
     )
+
+
+def test_after_the_sequence_wraps_the_newest_config_comes_first(client, admin, hello, regions):
+    cached(
+        regions["dev"],
+        [
+            marathon_app(
+                "/dev/hello-v999", versionInfo={"lastConfigChangeAt": "2026-11-20T10:00:00Z"}
+            ),
+            marathon_app(
+                "/dev/hello-v000", versionInfo={"lastConfigChangeAt": "2026-11-26T10:00:00Z"}
+            ),
+        ],
+    )
+    client.force_login(admin)
+
+    [cluster] = client.get(url()).context["accounts"][0].clusters
+
+    assert [sg.name for sg in cluster.server_groups] == ["hello-v000", "hello-v999"]
