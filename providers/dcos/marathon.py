@@ -23,7 +23,7 @@ from providers.dcos.model import (
     MarathonInfo,
     ServerGroup,
 )
-from providers.dcos.naming import MarathonAppId, ServerGroupName
+from providers.dcos.naming import MarathonAppId, ServerGroupName, next_sequence, parse_region
 from providers.dcos.transport import NotFound, Transport
 
 EMBEDS = ("apps.tasks", "apps.deployments", "apps.lastTaskFailure")
@@ -197,6 +197,27 @@ class MarathonClient:
         except NotFound:
             return None
         return to_server_group(body["app"], self.config.cluster)
+
+    def next_server_group_name(
+        self, account: str, region: str, cluster: ServerGroupName
+    ) -> MarathonAppId:
+        """The id for the next server group of CLUSTER in REGION, as Spinnaker picks it:
+        from the apps of the region's group (`GET /v2/apps/<account>/<group…>/*`)."""
+        _, groups = parse_region(region)
+        group = "/" + "/".join((account, *groups))
+        try:
+            body = self.transport.get_json(self._path(f"/v2/apps{quote(group)}/*"))
+        except NotFound:
+            body = {}
+        existing = []
+        for app in body.get("*", []):
+            app_id = MarathonAppId.parse(app.get("id", ""))
+            name = ServerGroupName.parse(app_id.name) if app_id else None
+            if app_id and app_id.group == group and name and name.cluster == cluster.cluster:
+                changed = parse_time((app.get("versionInfo") or {}).get("lastConfigChangeAt"))
+                existing.append((name, changed))
+        name = cluster.with_sequence(next_sequence(existing))
+        return MarathonAppId.build(account, region, str(name))
 
     def events(
         self, event_types: Iterable[str] = (), read_timeout: float = 60.0

@@ -138,3 +138,20 @@ def test_apps_that_are_not_spinuis_are_read_and_marked_as_such(localdcos):
         "/dev/hello-legacy",
         "/dev/tools/x--y",
     }
+
+
+def test_the_next_name_of_a_cluster_comes_from_marathon(localdcos):
+    marathon = MarathonClient(localdcos.config())
+    cluster = ServerGroupName("hello", "prod")
+
+    assert str(marathon.next_server_group_name("dev", "dev_web", cluster)) == (
+        "/dev/web/hello-prod-v000"
+    )
+    localdcos.create({"id": "/dev/web/hello-prod-v000", "instances": 0})
+    localdcos.create({"id": "/dev/web/hello-prod-v001", "instances": 0})
+    localdcos.create({"id": "/dev/web/hello-v007", "instances": 0})  # another cluster
+    localdcos.create({"id": "/dev/hello-prod-v005", "instances": 0})  # another region
+
+    assert str(marathon.next_server_group_name("dev", "dev_web", cluster)) == (
+        "/dev/web/hello-prod-v002"
+    )
