@@ -140,6 +140,7 @@ def test_tls_against_an_unknown_ca_fails_clearly(tls_server):
         MarathonClient(config(url)).info()
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_tls_verification_can_be_skipped(tls_server):
     url, _ = tls_server
 
