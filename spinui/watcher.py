@@ -196,6 +196,9 @@ class Watchers:
             self.stop.wait(resync_seconds)
         for _, stop, _thread in self.running.values():
             stop.set()
+        # A thread blocked on a quiet stream would hold shutdown for up to the idle timeout;
+        # they are daemons, and a write cut short is a rolled-back transaction.
+        deadline = time.monotonic() + 2
         for thread in [t for _, _, t in self.running.values()] + self.retired:
-            thread.join(timeout=self.idle_seconds or settings.SPINUI_WATCH_IDLE_SECONDS)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         connection.close()
