@@ -1,0 +1,131 @@
+"""localdcos as a real subprocess on free ports, with helpers for bounded polling."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+# Marathon's defaults are long; tests run localdcos 20x faster instead of sleeping.
+TIME_SCALE = "0.05"
+
+
+def wait_until(check: Callable[[], object], timeout: float = 15.0, interval: float = 0.05):
+    """Poll until check() is truthy; return its value or fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+class LocalDcos:
+    def __init__(self, work_dir: Path, extra: list[str] | None = None):
+        self.work_dir = work_dir
+        self.extra = extra or []
+        self.process: subprocess.Popen | None = None
+        self.ports: dict = {}
+        self.session = requests.Session()
+
+    def start(self) -> LocalDcos:
+        command = [
+            sys.executable,
+            "-m",
+            "localdcos",
+            "--cluster",
+            "dev=0:0",
+            "--cluster",
+            "prod=0:0",
+            "--work-dir",
+            str(self.work_dir),
+            "--time-scale",
+            TIME_SCALE,
+            "--tick",
+            "0.05",
+            *self.extra,
+        ]
+        log = open(self.work_dir.parent / f"{self.work_dir.name}.log", "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, env={**os.environ}
+        )
+        log.close()
+        ready, _, _ = select.select([self.process.stdout], [], [], 20)
+        assert ready, "localdcos printed no ports within 20 s"
+        self.ports = json.loads(self.process.stdout.readline())
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.session.close()
+        self.session = requests.Session()
+
+    def url(self, cluster: str = "dev") -> str:
+        return f"http://127.0.0.1:{self.ports[cluster]['admin']}"
+
+    def request(self, method: str, path: str, cluster: str = "dev", **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", 10)
+        return self.session.request(method, self.url(cluster) + path, **kwargs)
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def app(self, app_id: str) -> dict:
+        return self.get(f"/v2/apps{app_id}").json()["app"]
+
+    def create(self, definition: dict) -> requests.Response:
+        response = self.request("POST", "/v2/apps", json=definition)
+        assert response.status_code == 201, response.text
+        return response
+
+    def deployed(self, app_id: str, timeout: float = 15.0) -> dict:
+        """Wait until the app has no deployment; its definition then."""
+
+        def settled():
+            app = self.app(app_id)
+            return app if not app["deployments"] else None
+
+        return wait_until(settled, timeout)
+
+    def running_task_ids(self, app_id: str) -> set[str]:
+        return {t["id"] for t in self.app(app_id)["tasks"] if t["state"] == "TASK_RUNNING"}
+
+
+def pids_in(work_dir: Path) -> list[int]:
+    """Live processes whose working directory is under work_dir (tasks localdcos started)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if cwd.startswith(str(work_dir)):
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def localdcos(tmp_path: Path) -> Iterator[LocalDcos]:
+    server = LocalDcos(tmp_path / "localdcos").start()
+    yield server
+    server.stop()
