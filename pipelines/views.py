@@ -23,7 +23,7 @@ from pipelines.expressions import Environment, ExpressionError, evaluate_templat
 from pipelines.graph import layout
 from pipelines.judging import may_judge
 from pipelines.models import Execution, Pipeline, PipelineRevision, Stage
-from pipelines.status import COMPLETE
+from pipelines.status import COMPLETE, HALT
 from spinui.permissions import EXECUTE, READ, WRITE, get_application_for, user_can
 from spinui.views import HtmxHttpRequest
 
@@ -205,8 +205,7 @@ def execution_detail(request: HtmxHttpRequest, execution_id) -> HttpResponse:
     stages = list(execution.stages.all())
     selected = next((s for s in stages if str(s.id) == request.GET.get("stage")), None)
     if selected is None:
-        waiting = [s for s in stages if s.status == "RUNNING" and s.type == "manualJudgment"]
-        selected = (waiting or [s for s in stages if s.status == "RUNNING"] or stages or [None])[0]
+        selected = _worth_showing(stages)
     context = {
         "execution": execution,
         "application": execution.application,
@@ -226,6 +225,20 @@ def execution_detail(request: HtmxHttpRequest, execution_id) -> HttpResponse:
         response = render(request, "pipelines/execution.html#body", context)
         return HttpResponseStopPolling(response.content) if context["done"] else response
     return render(request, "pipelines/execution.html", context)
+
+
+def _worth_showing(stages: list[Stage]) -> Stage | None:
+    """A waiting judgment, else a running stage, else a failed one, else the first."""
+    for wanted in (
+        lambda s: s.status == "RUNNING" and s.type == "manualJudgment",
+        lambda s: s.status == "RUNNING",
+        lambda s: s.status in HALT,
+        lambda s: True,
+    ):
+        found = [s for s in stages if wanted(s)]
+        if found:
+            return found[0]
+    return None
 
 
 def _may_judge_here(user, stage: Stage | None) -> tuple[bool, str]:

@@ -47,7 +47,7 @@ RELEASE = {
                 {
                     "type": "expression",
                     "context": {
-                        "expression": "parameters.version matches '\\\\d+\\\\.\\\\d+\\\\.\\\\d+'"
+                        "expression": "parameters.version matches '\\d+\\.\\d+\\.\\d+'"
                     },
                 }
             ],
