@@ -174,15 +174,17 @@ def _locked(execution: Execution) -> Execution:
 
 @transaction.atomic
 def execution_cancel(*, execution: Execution, user, reason: str = "") -> Execution:
+    """Cancel; USER is None when spinui itself cancels (a parent pipeline was canceled)."""
     execution = _locked(execution)
     if execution.status in COMPLETE:
         raise Refused(f"the execution already ended ({execution.status})")
+    by = user.get_username() if user else "spinui"
     Execution.objects.filter(id=execution.id).update(
-        canceled=True, canceled_by=user.get_username(), cancellation_reason=reason
+        canceled=True, canceled_by=by, cancellation_reason=reason
     )
     execution.refresh_from_db()
     if execution.status == Status.NOT_STARTED:
-        handlers.cancel_queued(execution, reason or f"canceled by {user.get_username()}")
+        handlers.cancel_queued(execution, reason or f"canceled by {by}")
         return execution
     if execution.status == Status.PAUSED:
         _resume(execution)

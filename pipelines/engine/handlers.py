@@ -142,6 +142,12 @@ def complete_execution(execution: Execution, status: Status | None = None) -> No
             wake(stage)
     if execution.pipeline_id:
         start_waiting(execution.pipeline_id)
+    parent_stage = execution.trigger.get("parentPipelineStageId")
+    if parent_stage:
+        # A pipeline stage waits for this execution; tell it now rather than at its next poll.
+        for stage in Stage.objects.filter(id=parent_stage, status=Status.RUNNING):
+            if stage.wake_at is not None:
+                wake(stage)
 
 
 # Stages

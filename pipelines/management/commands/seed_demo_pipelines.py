@@ -46,9 +46,7 @@ RELEASE = {
             "preconditions": [
                 {
                     "type": "expression",
-                    "context": {
-                        "expression": "parameters.version matches '\\d+\\.\\d+\\.\\d+'"
-                    },
+                    "context": {"expression": "parameters.version matches '\\d+\\.\\d+\\.\\d+'"},
                 }
             ],
         },
