@@ -343,13 +343,19 @@ def _stage_run(stage: Stage, execution: Execution) -> StageRun:
         ref_id=stage.ref_id,
         name=stage.name,
         context=stage.context,
-        started_at=stage.start_time or now(),
+        started_at=_run_started(stage),
         now=now(),
         run_as=execution.run_as,
         execution=exec_json,
         evaluate=evaluate,
         paused_ms=int(stage.context.get("pausedMs", 0)),
     )
+
+
+def _run_started(stage: Stage) -> datetime:
+    if "runStartedAt" in stage.context:
+        return datetime.fromisoformat(stage.context["runStartedAt"])
+    return stage.start_time or now()
 
 
 def _timed_out(stage: Stage, stage_type, run: StageRun) -> bool:
@@ -447,7 +453,11 @@ def _continue_parent(child: Stage) -> None:
         messages.send("start_stage", str(min(following, key=_position).id))
         return
     if child.synthetic_owner == Stage.BEFORE:
-        wake(parent)  # the parent's own work comes after its before-stages
+        # The parent's own work comes now; its waits and timeout count from here, so time
+        # spent in an execution window is not held against it.
+        parent.context["runStartedAt"] = now().isoformat()
+        parent.save(update_fields=["context"])
+        wake(parent)
         return
     failed = any(s.status == Status.FAILED_CONTINUE for s in siblings)
     _complete(parent, Status.FAILED_CONTINUE if failed else Status.SUCCEEDED)
