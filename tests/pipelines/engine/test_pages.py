@@ -2,12 +2,10 @@
 actions and the expression playground."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.urls import reverse
-from guardian.shortcuts import assign_perm
 
 from pipelines.models import Execution, Pipeline
-from tests.pipelines.engine.conftest import stage
+from tests.pipelines.engine.conftest import member, stage
 
 CONFIG = {
     "name": "Release",
@@ -32,15 +30,6 @@ CONFIG = {
         ),
     ],
 }
-
-
-def member(app, name: str, levels: list[str], roles: tuple[str, ...] = ()) -> User:
-    user = User.objects.create_user(name)
-    for role in roles:
-        user.groups.add(Group.objects.get_or_create(name=role)[0])
-    for level in levels:
-        assign_perm(f"{level}_application", user, app)
-    return user
 
 
 @pytest.fixture
