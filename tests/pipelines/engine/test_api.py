@@ -210,3 +210,11 @@ def test_restart_of_a_running_stage_is_refused(engine, writer):
     response = writer.put(f"/api/v1{ref}/stages/{judgment['id']}/restart")
     assert response.status_code == 409
     assert "only a finished stage can be restarted" in response.json()["message"]
+
+
+def test_a_pipelines_history_lists_every_revision_newest_first(engine, writer):
+    config = saved(writer)
+    send_json(writer, "POST", "/api/v1/pipelines", {**config, "description": "second"})
+    history = writer.get(f"/api/v1/pipelineConfigs/{config['id']}/history").json()
+    assert [(h["revision"], h.get("description")) for h in history] == [(2, "second"), (1, None)]
+    assert history[0]["lastModifiedBy"] == "wendy"
