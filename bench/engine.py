@@ -209,7 +209,7 @@ def main() -> None:
             "p99_ms": percentile(gaps, 0.99),
         }
         curve = []
-        for rate in (float(r) for r in options.rates.split(",")):
+        for rate in (float(r) for r in options.rates.split(",") if r):
             ids = offer(pipeline, user, rate, options.seconds)
             drain(ids, 120)
             curve.append(throughput(ids, rate, options.seconds))

@@ -184,18 +184,19 @@ def start_stage(stage_id: str) -> None:
         stages = list(execution.stages.all())
         if execution.canceled or not _ready(stage, stages):
             return
-        lease = _lease()
+        lease, started = _lease(), now()
         claimed = Stage.objects.filter(id=stage.id, status=Status.NOT_STARTED).update(
-            status=Status.RUNNING, start_time=now(), wake_at=lease
+            status=Status.RUNNING, start_time=started, wake_at=lease
         )
         if not claimed:
             return
-        stage.refresh_from_db()
+        stage.status, stage.start_time, stage.wake_at = Status.RUNNING, started, lease
         _touch(execution)
         event(execution, Status.RUNNING, stage)
         if not _prepare(stage, execution, stages):
             return
-    _execute(stage, lease)
+    # What was just read and written is current: no need to read it again to run.
+    _execute(stage, lease, [stage if s.id == stage.id else s for s in stages])
 
 
 def _prepare(stage: Stage, execution: Execution, stages: list[Stage]) -> bool:
@@ -301,12 +302,13 @@ def run_stage(stage_id: str, expected_wake: str | None) -> None:
     _execute(stage, lease)
 
 
-def _execute(stage: Stage, lease: datetime) -> None:
+def _execute(stage: Stage, lease: datetime, stages: list[Stage] | None = None) -> None:
     """Run the stage's type once, outside any transaction, then record what it found."""
-    stage = Stage.objects.select_related("execution__application").get(id=stage.id)
+    if stages is None:
+        stage = Stage.objects.select_related("execution__application").get(id=stage.id)
     execution = stage.execution
     stage_type = stage_type_for(stage.type)
-    run = _stage_run(stage, execution)
+    run = _stage_run(stage, execution, stages)
     if execution.canceled or execution.status in COMPLETE:
         outcome = Outcome(Status.CANCELED, context=stage_type.cancel(run))
     elif stage.context.get("manualSkip"):
@@ -326,8 +328,8 @@ def _execute(stage: Stage, lease: datetime) -> None:
     _record(stage, lease, outcome)
 
 
-def _stage_run(stage: Stage, execution: Execution) -> StageRun:
-    exec_json = execution_json(execution)
+def _stage_run(stage: Stage, execution: Execution, stages: list[Stage] | None) -> StageRun:
+    exec_json = execution_json(execution, stages)
 
     def evaluate(template: str, extra: dict[str, Any] | None) -> Any:
         me = next(s for s in exec_json["stages"] if s["id"] == str(stage.id))
@@ -377,7 +379,6 @@ def _record(stage: Stage, lease: datetime, outcome: Outcome) -> None:
             current.save(update_fields=["context", "outputs", "wake_at"])
             messages.send("run_stage", str(current.id), token(current.wake_at), delay=outcome.delay)
             return
-        current.save(update_fields=["context", "outputs"])
         status = outcome.status
         if status == Status.TERMINAL:
             status = failure_status(current.context)
@@ -410,7 +411,7 @@ def _complete(stage: Stage, status: Status, error: str = "", context: dict | Non
         if afters:
             stage.context["_syntheticAfterPlanned"] = status
             stage.error = error
-            stage.save(update_fields=["context", "error"])
+            stage.save(update_fields=["context", "outputs", "error"])
             _add_children(stage, afters, Stage.AFTER)
             return
     planned = stage.context.get("_syntheticAfterPlanned")
@@ -421,6 +422,7 @@ def _complete(stage: Stage, status: Status, error: str = "", context: dict | Non
         end_time=now(),
         wake_at=None,
         context=stage.context,
+        outputs=stage.outputs,
         error=error or stage.error,
     )
     if not claimed:
