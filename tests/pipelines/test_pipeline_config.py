@@ -198,3 +198,18 @@ def test_an_unknown_stage_type_is_refused_when_the_pipeline_runs(app, bob):
     with pytest.raises(InvalidConfig, match="unknown stage type 'jenkins'"):
         services.execution_start(pipeline=pipeline, trigger=None, user=bob)
     assert not pipeline.executions.exists()
+
+
+def test_deleting_an_application_in_use_says_what_refers_to_it(client, app, bob):
+    for index in range(7):
+        save(app, bob, name=f"p{index}", stages=[])
+    bob.is_superuser = True
+    bob.save()
+    client.force_login(bob)
+    response = client.post(f"/applications/{app.name}/delete/", follow=True)
+    message = str(list(response.context["messages"])[0])
+    assert message == (
+        "Application hello is still used by pipeline p0, pipeline p1, pipeline p2, "
+        "pipeline p3, pipeline p4 and 2 more; remove those first."
+    )
+    assert Application.objects.filter(name="hello").exists()
