@@ -213,3 +213,23 @@ def test_deleting_an_application_in_use_says_what_refers_to_it(client, app, bob)
         "pipeline p3, pipeline p4 and 2 more; remove those first."
     )
     assert Application.objects.filter(name="hello").exists()
+
+
+def test_naming_a_run_as_account_needs_a_role_shared_with_it(app, bob):
+    from django.contrib.auth.models import Group
+
+    robot = User.objects.create_user("deploy-bot")
+    triggers = [{"type": "docker", "enabled": True, "runAsUser": "deploy-bot"}]
+    errors = errors_of(app, bob, stages=[], triggers=triggers)
+    assert errors == {
+        "/triggers/0/runAsUser": ["you share no role with 'deploy-bot', so you may not run as it"]
+    }
+    role = Group.objects.create(name="deployers")
+    robot.groups.add(role)
+    bob.groups.add(role)
+    assert save(app, bob, stages=[], triggers=triggers).config["triggers"] == triggers
+
+
+def test_a_run_as_account_that_does_not_exist_is_refused(app, bob):
+    errors = errors_of(app, bob, stages=[], triggers=[{"type": "cron", "runAsUser": "ghost"}])
+    assert errors == {"/triggers/0/runAsUser": ["no active user 'ghost'"]}
