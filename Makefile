@@ -13,6 +13,7 @@ $(BIN)/.installed: requirements.txt
 run: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo_pipelines
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start
 
 test: $(BIN)/.installed

@@ -92,6 +92,24 @@ def pipeline_configs(request: ApiRequest, application: str) -> JsonResponse:
     return JsonResponse(configs, safe=False)
 
 
+@api_view("GET")
+def pipeline_history(request: ApiRequest, pipeline_id: str) -> JsonResponse:
+    """Gate's history: every revision's config, newest first, with who saved it and when."""
+    found = Pipeline.objects.select_related("application").filter(id=pipeline_id).first()
+    if found is None or not user_can(request.user, READ, found.application):
+        raise Http404(f"No pipeline {pipeline_id}.")
+    history = [
+        {
+            **r.config,
+            "updateTs": str(int(r.created_at.timestamp() * 1000)),
+            "lastModifiedBy": r.created_by,
+            "revision": r.number,
+        }
+        for r in found.revisions.all()
+    ]
+    return JsonResponse(history, safe=False)
+
+
 @api_view("POST", "DELETE")
 def pipeline(request: ApiRequest, application: str, name: str) -> HttpResponse:
     level = EXECUTE if request.method == "POST" else WRITE

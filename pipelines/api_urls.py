@@ -13,6 +13,11 @@ urlpatterns = [
         name="api_pipeline_configs",
     ),
     path("applications/<str:application>/pipelines", api.executions, name="api_executions"),
+    path(
+        "pipelineConfigs/<str:pipeline_id>/history",
+        api.pipeline_history,
+        name="api_pipeline_history",
+    ),
     path("applications/<str:application>/tasks", api.tasks, name="api_tasks"),
     path("pipelines/<uuid:execution_id>", api.execution, name="api_execution"),
     path("pipelines/<uuid:execution_id>/cancel", api.execution_cancel, name="api_cancel"),

@@ -25,6 +25,7 @@ class Refused(Exception):
 @transaction.atomic
 def pipeline_save(*, actor, application: Application, config: dict[str, Any]) -> Pipeline:
     errors, _unknown = validate_pipeline(config, application.name)
+    errors += _run_as_errors(actor, config)
     if errors:
         raise InvalidConfig(errors)
     config = {**config, "application": application.name}
@@ -59,6 +60,30 @@ def pipeline_save(*, actor, application: Application, config: dict[str, Any]) ->
         changes={"revision": [number - 1 or None, number]},
     )
     return pipeline
+
+
+def _run_as_errors(actor, config: dict[str, Any]) -> list[ConfigError]:
+    """Automated triggers run as their `runAsUser`, a service account; naming one needs the
+    right to use it: being an admin, or sharing a role with it."""
+    from django.contrib.auth import get_user_model
+
+    errors = []
+    for index, trigger in enumerate(config.get("triggers") or []):
+        name = trigger.get("runAsUser") if isinstance(trigger, dict) else None
+        if not name:
+            continue
+        account = get_user_model().objects.filter(username=name, is_active=True).first()
+        path = f"/triggers/{index}/runAsUser"
+        if account is None:
+            errors.append(ConfigError(path, f"no active user {name!r}"))
+        elif (
+            not actor.is_superuser
+            and not actor.groups.filter(id__in=account.groups.values("id")).exists()
+        ):
+            errors.append(
+                ConfigError(path, f"you share no role with {name!r}, so you may not run as it")
+            )
+    return errors
 
 
 @transaction.atomic
@@ -174,15 +199,17 @@ def _locked(execution: Execution) -> Execution:
 
 @transaction.atomic
 def execution_cancel(*, execution: Execution, user, reason: str = "") -> Execution:
+    """Cancel; USER is None when spinui itself cancels (a parent pipeline was canceled)."""
     execution = _locked(execution)
     if execution.status in COMPLETE:
         raise Refused(f"the execution already ended ({execution.status})")
+    by = user.get_username() if user else "spinui"
     Execution.objects.filter(id=execution.id).update(
-        canceled=True, canceled_by=user.get_username(), cancellation_reason=reason
+        canceled=True, canceled_by=by, cancellation_reason=reason
     )
     execution.refresh_from_db()
     if execution.status == Status.NOT_STARTED:
-        handlers.cancel_queued(execution, reason or f"canceled by {user.get_username()}")
+        handlers.cancel_queued(execution, reason or f"canceled by {by}")
         return execution
     if execution.status == Status.PAUSED:
         _resume(execution)

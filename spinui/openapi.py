@@ -500,6 +500,19 @@ PATHS |= {
             {"404": HIDDEN},
         ),
     },
+    "/api/v1/pipelineConfigs/{pipeline_id}/history": {
+        "parameters": [_param("pipeline_id", "The pipeline config's id.")],
+        "get": _operation(
+            "pipelineHistory",
+            "Every revision of a pipeline config, newest first.",
+            (
+                "200",
+                "Configs with revision, updateTs, lastModifiedBy.",
+                {"type": "array", "items": PIPELINE_CONFIG},
+            ),
+            {"404": HIDDEN},
+        ),
+    },
     "/api/v1/applications/{application}/pipelines": {
         "parameters": [APPLICATION],
         "get": _operation(

@@ -15,12 +15,18 @@ from spinui.permissions import LEVELS, codename, grants_of
 class InUse(Exception):
     """Refused delete: other things still refer to the object."""
 
+    SHOWN = 5
+
     def __init__(self, instance: models.Model, referents) -> None:
         self.instance = instance
         self.referents = sorted(f"{obj._meta.verbose_name} {obj}" for obj in referents)
+        shown = ", ".join(self.referents[: self.SHOWN])
+        more = len(self.referents) - self.SHOWN
+        if more > 0:
+            shown += f" and {more} more"
         super().__init__(
             f"{instance._meta.verbose_name.capitalize()} {instance} is still used by "
-            f"{', '.join(self.referents)}; remove those first."
+            f"{shown}; remove those first."
         )
 
 

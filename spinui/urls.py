@@ -65,6 +65,7 @@ urlpatterns = [
     path("admin/users/new/", views.user_edit, name="user_create"),
     path("admin/users/<int:user_id>/", views.user_edit, name="user_edit"),
     path("audit/", views.audit_list, name="audit_list"),
+    path("", include("pipelines.urls")),
     # The pipelines app's routes come first: spinui's end with a catch-all JSON 404.
     path("api/v1/", include("pipelines.api_urls")),
     path("api/v1/", include("spinui.api_urls")),

@@ -142,6 +142,12 @@ def complete_execution(execution: Execution, status: Status | None = None) -> No
             wake(stage)
     if execution.pipeline_id:
         start_waiting(execution.pipeline_id)
+    parent_stage = execution.trigger.get("parentPipelineStageId")
+    if parent_stage:
+        # A pipeline stage waits for this execution; tell it now rather than at its next poll.
+        for stage in Stage.objects.filter(id=parent_stage, status=Status.RUNNING):
+            if stage.wake_at is not None:
+                wake(stage)
 
 
 # Stages
@@ -178,18 +184,19 @@ def start_stage(stage_id: str) -> None:
         stages = list(execution.stages.all())
         if execution.canceled or not _ready(stage, stages):
             return
-        lease = _lease()
+        lease, started = _lease(), now()
         claimed = Stage.objects.filter(id=stage.id, status=Status.NOT_STARTED).update(
-            status=Status.RUNNING, start_time=now(), wake_at=lease
+            status=Status.RUNNING, start_time=started, wake_at=lease
         )
         if not claimed:
             return
-        stage.refresh_from_db()
+        stage.status, stage.start_time, stage.wake_at = Status.RUNNING, started, lease
         _touch(execution)
         event(execution, Status.RUNNING, stage)
         if not _prepare(stage, execution, stages):
             return
-    _execute(stage, lease)
+    # What was just read and written is current: no need to read it again to run.
+    _execute(stage, lease, [stage if s.id == stage.id else s for s in stages])
 
 
 def _prepare(stage: Stage, execution: Execution, stages: list[Stage]) -> bool:
@@ -295,12 +302,13 @@ def run_stage(stage_id: str, expected_wake: str | None) -> None:
     _execute(stage, lease)
 
 
-def _execute(stage: Stage, lease: datetime) -> None:
+def _execute(stage: Stage, lease: datetime, stages: list[Stage] | None = None) -> None:
     """Run the stage's type once, outside any transaction, then record what it found."""
-    stage = Stage.objects.select_related("execution__application").get(id=stage.id)
+    if stages is None:
+        stage = Stage.objects.select_related("execution__application").get(id=stage.id)
     execution = stage.execution
     stage_type = stage_type_for(stage.type)
-    run = _stage_run(stage, execution)
+    run = _stage_run(stage, execution, stages)
     if execution.canceled or execution.status in COMPLETE:
         outcome = Outcome(Status.CANCELED, context=stage_type.cancel(run))
     elif stage.context.get("manualSkip"):
@@ -320,8 +328,8 @@ def _execute(stage: Stage, lease: datetime) -> None:
     _record(stage, lease, outcome)
 
 
-def _stage_run(stage: Stage, execution: Execution) -> StageRun:
-    exec_json = execution_json(execution)
+def _stage_run(stage: Stage, execution: Execution, stages: list[Stage] | None) -> StageRun:
+    exec_json = execution_json(execution, stages)
 
     def evaluate(template: str, extra: dict[str, Any] | None) -> Any:
         me = next(s for s in exec_json["stages"] if s["id"] == str(stage.id))
@@ -337,13 +345,19 @@ def _stage_run(stage: Stage, execution: Execution) -> StageRun:
         ref_id=stage.ref_id,
         name=stage.name,
         context=stage.context,
-        started_at=stage.start_time or now(),
+        started_at=_run_started(stage),
         now=now(),
         run_as=execution.run_as,
         execution=exec_json,
         evaluate=evaluate,
         paused_ms=int(stage.context.get("pausedMs", 0)),
     )
+
+
+def _run_started(stage: Stage) -> datetime:
+    if "runStartedAt" in stage.context:
+        return datetime.fromisoformat(stage.context["runStartedAt"])
+    return stage.start_time or now()
 
 
 def _timed_out(stage: Stage, stage_type, run: StageRun) -> bool:
@@ -365,7 +379,6 @@ def _record(stage: Stage, lease: datetime, outcome: Outcome) -> None:
             current.save(update_fields=["context", "outputs", "wake_at"])
             messages.send("run_stage", str(current.id), token(current.wake_at), delay=outcome.delay)
             return
-        current.save(update_fields=["context", "outputs"])
         status = outcome.status
         if status == Status.TERMINAL:
             status = failure_status(current.context)
@@ -398,7 +411,7 @@ def _complete(stage: Stage, status: Status, error: str = "", context: dict | Non
         if afters:
             stage.context["_syntheticAfterPlanned"] = status
             stage.error = error
-            stage.save(update_fields=["context", "error"])
+            stage.save(update_fields=["context", "outputs", "error"])
             _add_children(stage, afters, Stage.AFTER)
             return
     planned = stage.context.get("_syntheticAfterPlanned")
@@ -409,6 +422,7 @@ def _complete(stage: Stage, status: Status, error: str = "", context: dict | Non
         end_time=now(),
         wake_at=None,
         context=stage.context,
+        outputs=stage.outputs,
         error=error or stage.error,
     )
     if not claimed:
@@ -441,7 +455,11 @@ def _continue_parent(child: Stage) -> None:
         messages.send("start_stage", str(min(following, key=_position).id))
         return
     if child.synthetic_owner == Stage.BEFORE:
-        wake(parent)  # the parent's own work comes after its before-stages
+        # The parent's own work comes now; its waits and timeout count from here, so time
+        # spent in an execution window is not held against it.
+        parent.context["runStartedAt"] = now().isoformat()
+        parent.save(update_fields=["context"])
+        wake(parent)
         return
     failed = any(s.status == Status.FAILED_CONTINUE for s in siblings)
     _complete(parent, Status.FAILED_CONTINUE if failed else Status.SUCCEEDED)

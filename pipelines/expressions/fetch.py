@@ -244,8 +244,24 @@ def _read_capped(response, url: str, limits: Limits) -> bytes:
     return b"".join(chunks)
 
 
-def fetch_text(url: str, policy: UrlPolicy, limits: Limits) -> str:
-    """The body of ``url`` as text, following checked redirects, within the limits."""
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    text: str
+    url: str
+
+
+def send_request(
+    method: str,
+    url: str,
+    policy: UrlPolicy,
+    limits: Limits,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+) -> Reply:
+    """One HTTP request to an allowed URL, following checked redirects for GET and HEAD;
+    the answer's status, headers and text, within the limits. Webhook stages use it too."""
     for _ in range(limits.url_max_redirects + 1):
         scheme, host, port, address, path = policy.check(url)
         if scheme == "https":
@@ -257,25 +273,33 @@ def fetch_text(url: str, policy: UrlPolicy, limits: Limits) -> str:
         authority = f"[{host}]" if ":" in host else host
         if port not in (80, 443):
             authority = f"{authority}:{port}"
+        sent = {"User-Agent": "spinui", **(headers or {}), "Host": authority}
         try:
-            connection.request("GET", path, headers={"Host": authority, "User-Agent": "spinui"})
+            connection.request(method, path, body=body, headers=sent)
             response = connection.getresponse()
-            if response.status in (301, 302, 303, 307, 308):
+            if response.status in (301, 302, 303, 307, 308) and method in ("GET", "HEAD"):
                 location = response.getheader("Location")
                 if not location:
                     raise ExpressionError(f"{url[:80]} redirected without a Location")
                 url = urljoin(url, location)
                 continue
-            if response.status >= 400:
-                raise ExpressionError(f"{url[:80]} answered HTTP {response.status}")
-            body = _read_capped(response, url, limits)
+            raw = _read_capped(response, url, limits)
             charset = response.headers.get_content_charset() or "utf-8"
             try:
-                return body.decode(charset, errors="replace")
+                text = raw.decode(charset, errors="replace")
             except LookupError:
-                return body.decode("utf-8", errors="replace")
+                text = raw.decode("utf-8", errors="replace")
+            return Reply(response.status, dict(response.headers.items()), text, url)
         except (OSError, http.client.HTTPException) as error:
             raise ExpressionError(f"fetching {url[:80]} failed: {error}") from None
         finally:
             connection.close()
     raise ExpressionError(f"{url[:80]} redirected more than {limits.url_max_redirects} times")
+
+
+def fetch_text(url: str, policy: UrlPolicy, limits: Limits) -> str:
+    """The body of ``url`` as text, following checked redirects, within the limits."""
+    reply = send_request("GET", url, policy, limits)
+    if reply.status >= 400:
+        raise ExpressionError(f"{url[:80]} answered HTTP {reply.status}")
+    return reply.text

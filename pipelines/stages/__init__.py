@@ -121,7 +121,9 @@ def _load() -> None:
         check_preconditions,
         evaluate_variables,
         manual_judgment,
+        pipeline,
         wait,
+        webhook,
         window,
     )
 

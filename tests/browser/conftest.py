@@ -36,3 +36,7 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+# The deterministic engine (its queue and clock) for pages that start pipelines.
+from tests.pipelines.engine.conftest import alice, app, engine  # noqa: E402, F401

@@ -198,3 +198,38 @@ def test_an_unknown_stage_type_is_refused_when_the_pipeline_runs(app, bob):
     with pytest.raises(InvalidConfig, match="unknown stage type 'jenkins'"):
         services.execution_start(pipeline=pipeline, trigger=None, user=bob)
     assert not pipeline.executions.exists()
+
+
+def test_deleting_an_application_in_use_says_what_refers_to_it(client, app, bob):
+    for index in range(7):
+        save(app, bob, name=f"p{index}", stages=[])
+    bob.is_superuser = True
+    bob.save()
+    client.force_login(bob)
+    response = client.post(f"/applications/{app.name}/delete/", follow=True)
+    message = str(list(response.context["messages"])[0])
+    assert message == (
+        "Application hello is still used by pipeline p0, pipeline p1, pipeline p2, "
+        "pipeline p3, pipeline p4 and 2 more; remove those first."
+    )
+    assert Application.objects.filter(name="hello").exists()
+
+
+def test_naming_a_run_as_account_needs_a_role_shared_with_it(app, bob):
+    from django.contrib.auth.models import Group
+
+    robot = User.objects.create_user("deploy-bot")
+    triggers = [{"type": "docker", "enabled": True, "runAsUser": "deploy-bot"}]
+    errors = errors_of(app, bob, stages=[], triggers=triggers)
+    assert errors == {
+        "/triggers/0/runAsUser": ["you share no role with 'deploy-bot', so you may not run as it"]
+    }
+    role = Group.objects.create(name="deployers")
+    robot.groups.add(role)
+    bob.groups.add(role)
+    assert save(app, bob, stages=[], triggers=triggers).config["triggers"] == triggers
+
+
+def test_a_run_as_account_that_does_not_exist_is_refused(app, bob):
+    errors = errors_of(app, bob, stages=[], triggers=[{"type": "cron", "runAsUser": "ghost"}])
+    assert errors == {"/triggers/0/runAsUser": ["no active user 'ghost'"]}

@@ -1,4 +1,6 @@
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth.models import Group, User
 from guardian.shortcuts import assign_perm
 
@@ -39,3 +41,14 @@ def account(db) -> Account:
     account = Account.objects.create(name="dev", environment="dev")
     Region.objects.create(account=account, name="dev", url="http://127.0.0.1:18080")
     return account
+
+
+@pytest.fixture
+def private_key() -> str:
+    """A service account's RSA private key in PEM."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()

@@ -1,8 +1,6 @@
 """Region credentials and registry passwords never appear in any API response."""
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from spinui.models import Account, DockerRegistry, Region
 from tests.spinui.api_support import api_client, send_json
@@ -11,16 +9,6 @@ TOKEN = "dcos-static-token-5f1d9c"
 PASSWORD = "region-password-8e2a71"
 REGISTRY_PASSWORD = "registry-password-c03b44"
 URL_PASSWORD = "url-password-77aa10"
-
-
-@pytest.fixture
-def private_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 @pytest.fixture

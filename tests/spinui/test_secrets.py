@@ -4,8 +4,6 @@ entry, a log line, or the database in clear."""
 import logging
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.db import connection
 from django.urls import reverse
 
@@ -16,18 +14,9 @@ PASSWORD = "pw-8d2e6a4c0f"
 REGISTRY_PASSWORD = "reg-1b3d5f7h9j"
 
 
-def private_key_pem() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 @pytest.fixture
-def key_pem() -> str:
-    return private_key_pem()
+def key_pem(private_key) -> str:
+    return private_key
 
 
 @pytest.fixture

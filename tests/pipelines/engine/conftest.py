@@ -7,7 +7,8 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
+from guardian.shortcuts import assign_perm
 
 from pipelines import services
 from pipelines.engine import clock, handlers, messages
@@ -122,3 +123,13 @@ def stage(ref: str, type_: str = "wait", after: tuple = (), **config) -> dict:
 
 def statuses(execution: Execution) -> dict[str, str]:
     return {s.ref_id: s.status for s in execution.stages.all()}
+
+
+def member(app: Application, name: str, levels: list[str], roles: tuple[str, ...] = ()) -> User:
+    """A user holding LEVELS on APP directly, and belonging to ROLES."""
+    user = User.objects.create_user(name)
+    for role in roles:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    for level in levels:
+        assign_perm(f"{level}_application", user, app)
+    return user

@@ -1,11 +1,10 @@
 """The pipelines API on Gate's paths: save, list, run, read, control, judge, tasks."""
 
 import pytest
-from django.contrib.auth.models import Group, User
-from guardian.shortcuts import assign_perm
+from django.contrib.auth.models import User
 
 from pipelines.models import Execution, Pipeline
-from tests.pipelines.engine.conftest import stage
+from tests.pipelines.engine.conftest import member, stage
 from tests.spinui.api_support import api_client, send_json
 
 PIPELINE = {
@@ -26,18 +25,9 @@ PIPELINE = {
 }
 
 
-def person(name: str, app, levels: list[str], roles: tuple[str, ...] = ()) -> User:
-    user = User.objects.create_user(name)
-    for role_name in roles:
-        user.groups.add(Group.objects.get_or_create(name=role_name)[0])
-    for level in levels:
-        assign_perm(f"{level}_application", user, app)
-    return user
-
-
 @pytest.fixture
 def writer(app):
-    return api_client(person("wendy", app, ["read", "write", "execute"], ("release-managers",)))
+    return api_client(member(app, "wendy", ["read", "write", "execute"], ("release-managers",)))
 
 
 def saved(writer) -> dict:
@@ -117,7 +107,7 @@ def test_a_judge_outside_the_listed_roles_is_refused_with_why(engine, writer, ap
     saved(writer)
     ref = run(writer).json()["ref"]
     engine.run()
-    outsider = api_client(person("oscar", app, ["read", "execute"]))
+    outsider = api_client(member(app, "oscar", ["read", "execute"]))
     judgment = next(s for s in outsider.get(f"/api/v1{ref}").json()["stages"] if s["refId"] == "2")
     response = send_json(
         outsider, "PATCH", f"/api/v1{ref}/stages/{judgment['id']}", {"judgmentStatus": "continue"}
@@ -165,7 +155,7 @@ def test_each_level_allows_what_it_should(
     engine, writer, app, levels, read, run_status, save_status
 ):
     config = saved(writer)
-    client = api_client(person("pat", app, levels))
+    client = api_client(member(app, "pat", levels))
     assert client.get("/api/v1/applications/hello/pipelineConfigs").status_code == read
     assert run(client).status_code == run_status
     assert send_json(client, "POST", "/api/v1/pipelines", config).status_code == save_status
@@ -220,3 +210,11 @@ def test_restart_of_a_running_stage_is_refused(engine, writer):
     response = writer.put(f"/api/v1{ref}/stages/{judgment['id']}/restart")
     assert response.status_code == 409
     assert "only a finished stage can be restarted" in response.json()["message"]
+
+
+def test_a_pipelines_history_lists_every_revision_newest_first(engine, writer):
+    config = saved(writer)
+    send_json(writer, "POST", "/api/v1/pipelines", {**config, "description": "second"})
+    history = writer.get(f"/api/v1/pipelineConfigs/{config['id']}/history").json()
+    assert [(h["revision"], h.get("description")) for h in history] == [(2, "second"), (1, None)]
+    assert history[0]["lastModifiedBy"] == "wendy"

@@ -237,3 +237,24 @@ def test_the_window_can_be_skipped_by_hand(run_pipeline, engine, alice):
     engine.run()
     execution.refresh_from_db()
     assert execution.status == "SUCCEEDED"
+
+
+def test_time_in_the_window_does_not_count_towards_the_stage(run_pipeline, engine):
+    # The window opens Tuesday 9:00, 21 hours away; the wait is 60 s with a 120 s timeout.
+    execution = run_pipeline(
+        [
+            stage(
+                "1",
+                waitTime=60,
+                overrideTimeout=True,
+                stageTimeoutMs=120_000,
+                restrictExecutionDuringTimeWindow=True,
+                restrictedExecutionWindow=WEEKDAY_MORNINGS,
+            )
+        ]
+    )
+    engine.advance(21 * 3600 + 30)
+    assert Stage.objects.get(ref_id="1").status == "RUNNING"
+    engine.advance(120)
+    execution.refresh_from_db()
+    assert execution.status == "SUCCEEDED"

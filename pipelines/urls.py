@@ -1,0 +1,35 @@
+from django.urls import path
+
+from pipelines import views
+
+urlpatterns = [
+    path("applications/<str:name>/pipelines/", views.pipeline_list, name="pipeline_list"),
+    path("applications/<str:name>/pipelines/new/", views.pipeline_edit, name="pipeline_create"),
+    path(
+        "applications/<str:name>/pipelines/<str:pipeline>/",
+        views.pipeline_edit,
+        name="pipeline_edit",
+    ),
+    path(
+        "applications/<str:name>/pipelines/<str:pipeline>/run/",
+        views.pipeline_run,
+        name="pipeline_run",
+    ),
+    path(
+        "applications/<str:name>/pipelines/<str:pipeline>/delete/",
+        views.pipeline_delete,
+        name="pipeline_delete",
+    ),
+    path(
+        "applications/<str:name>/pipelines/<str:pipeline>/revisions/<int:number>/restore/",
+        views.revision_restore,
+        name="revision_restore",
+    ),
+    path("applications/<str:name>/expressions/", views.playground, name="playground"),
+    path("executions/<uuid:execution_id>/", views.execution_detail, name="execution_detail"),
+    path(
+        "executions/<uuid:execution_id>/<str:action>/",
+        views.execution_action,
+        name="execution_action",
+    ),
+]
