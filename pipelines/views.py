@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from pipelines import services
-from pipelines.config import InvalidConfig
+from pipelines.config import InvalidConfig, validate_pipeline
 from pipelines.engine.serialize import expression_root
 from pipelines.expressions import Environment, ExpressionError, evaluate_template
 from pipelines.graph import layout
@@ -149,6 +149,7 @@ def pipeline_edit(request: HttpRequest, name: str, pipeline: str | None = None) 
     context = {
         "application": application,
         "pipeline": found,
+        "unknown_types": validate_pipeline(found.config, application.name)[1] if found else [],
         "text": text,
         "errors": errors,
         "revisions": found.revisions.all()[:30] if found else [],

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from pipelines.engine import messages
 from pipelines.engine.clock import now
@@ -519,9 +520,15 @@ def sweep(grace_seconds: float = 2.0) -> int:
     due = Stage.objects.filter(status=Status.RUNNING, wake_at__lte=moment - grace).values_list(
         "execution_id", flat=True
     )
+    # Stalled: nothing changed for a while and no stage holds a timer that will wake it. An
+    # execution waiting on a timer is not read at every sweep, so thousands of waiting
+    # judgments cost nothing; a message it lost meanwhile is recovered once the timer fires.
+    waiting = Stage.objects.filter(
+        execution=OuterRef("pk"), status=Status.RUNNING, wake_at__gt=moment - grace
+    )
     quiet = Execution.objects.filter(
         status__in=[Status.RUNNING, Status.NOT_STARTED], updated_at__lte=moment - grace
-    )
+    ).exclude(Exists(waiting))
     sent = 0
     for execution in Execution.objects.filter(
         id__in=set(due) | set(quiet.values_list("id", flat=True))

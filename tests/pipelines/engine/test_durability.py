@@ -70,3 +70,17 @@ def test_the_sweeper_is_harmless_when_nothing_is_lost(run_pipeline, engine):
     execution.refresh_from_db()
     assert execution.status == "SUCCEEDED"
     assert ExecutionEvent.objects.filter(stage__isnull=False, status="SUCCEEDED").count() == 1
+
+
+def test_the_sweeper_does_not_read_executions_that_wait_on_a_timer(
+    run_pipeline, engine, alice, django_assert_max_num_queries
+):
+    from pipelines import services
+
+    pipeline = run_pipeline.save([stage("1", "manualJudgment", name="Approve")], name="gate")
+    for _ in range(30):
+        services.execution_start(pipeline=pipeline, trigger=None, user=alice)
+    engine.run()
+    engine.time += handlers.timedelta(seconds=30)
+    with django_assert_max_num_queries(3):
+        assert handlers.sweep() == 0

@@ -155,3 +155,10 @@ def test_the_playground_evaluates_against_an_execution_and_points_at_errors(
     assert "parameters" in ok.context["names"]
     broken = client.get(url, {"expression": "${1 +}", "context": "{}"})
     assert broken.context["result"]["column"] == 6
+
+
+def test_the_editor_names_stage_types_spinui_does_not_know(client, releaser):
+    kept = '{"name": "Release", "stages": [{"refId": "1", "type": "jenkins", "job": "build"}]}'
+    client.post(reverse("pipeline_edit", args=["hello", "Release"]), {"config": kept})
+    page = client.get(reverse("pipeline_edit", args=["hello", "Release"])).content.decode()
+    assert "Stage types spinui does not know yet: <code>jenkins</code>" in page

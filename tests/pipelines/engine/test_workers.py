@@ -112,6 +112,9 @@ class Cluster:
 
 @pytest.fixture
 def cluster(transactional_db, tmp_path, monkeypatch):
+    # Celery lets CELERY_BROKER_URL override the broker an app is given: the client here must
+    # talk to this test's own broker, never the one CI exports for the suite.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     made = []
 
     def make(broker_url: str | None = None) -> Cluster:
