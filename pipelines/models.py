@@ -148,3 +148,46 @@ class ExecutionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.execution_id} {self.stage_id or ''} {self.status}"
+
+
+class ReservedName(models.Model):
+    """A server group name taken before Marathon is asked for it: the unique row makes two
+    concurrent creates in one cluster pick different sequence numbers."""
+
+    account = models.CharField(max_length=63)
+    region = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    # The create that took it; also the app's `spinui.operation` label.
+    operation_id = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "region", "name"], name="reserved_name_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}/{self.region}/{self.name}"
+
+
+class DisabledCapacity(models.Model):
+    """The instances a server group had when disabled (scaled to 0), for enable: kept here,
+    not in a label, because a label change restarts every task."""
+
+    account = models.CharField(max_length=63)
+    region = models.CharField(max_length=200)
+    name = models.CharField(max_length=200)
+    instances = models.PositiveIntegerField()
+    disabled_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "region", "name"], name="disabled_capacity_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}/{self.region}/{self.name}: {self.instances}"

@@ -238,6 +238,8 @@ SPINUI_DCOS_RETRIES = envint("SPINUI_DCOS_RETRIES", "2")
 SPINUI_CLUSTERS_COLLAPSE_ABOVE = envint("SPINUI_CLUSTERS_COLLAPSE_ABOVE", "250")
 # How often an open clusters or server group page asks whether anything changed.
 SPINUI_LIVE_POLL_SECONDS = envint("SPINUI_LIVE_POLL_SECONDS", "3")
+# How often a server-group stage looks at Marathon while it waits (Spinnaker: at most 8 s).
+SPINUI_OPERATION_POLL_SECONDS = float(os.environ.get("SPINUI_OPERATION_POLL_SECONDS", "2"))
 if SPINUI_INFRASTRUCTURE_REFRESH_SECONDS > 0:
     CELERY_BEAT_SCHEDULE["infrastructure-refresh"] = {
         "task": "spinui.tasks.infrastructure_refresh",
