@@ -347,7 +347,8 @@ def app_definition(
         }
     if network == "HOST":
         app["networks"] = [{"mode": "host"}]
-        app["portDefinitions"] = definitions
+        if definitions:  # none given: Marathon's default, one port (PORT0) named "default"
+            app["portDefinitions"] = definitions
     elif network == "BRIDGE":
         app["networks"] = [{"mode": "container/bridge"}]
     else:

@@ -1,5 +1,13 @@
+import pytest
+from guardian.shortcuts import assign_perm
+
+from pipelines import server_groups as sg
+from pipelines.engine import handlers
+from pipelines.models import ReservedName
+from pipelines.stages import stage_type_for
 from pipelines.status import Status
-from tests.pipelines.operations.conftest import HEALTH, create, only_stage, orchestrate
+from providers.dcos.naming import ServerGroupName
+from tests.pipelines.operations.conftest import HEALTH, create, only_stage, orchestrate, settle
 
 
 def test_it_creates_a_server_group_and_waits_until_it_is_healthy(engine, app, deployer, localdcos):
@@ -24,3 +32,125 @@ def test_it_creates_a_server_group_and_waits_until_it_is_healthy(engine, app, de
     assert marathon["labels"]["spinui.cluster"] == "hello-prod"
     assert marathon["labels"]["spinui.sequence"] == "0"
     assert marathon["labels"]["spinui.operation"] == stage.context["operationId"]
+
+
+def test_a_create_that_marathon_rejects_leaves_nothing_and_shows_its_message(
+    engine, app, deployer, localdcos
+):
+    execution = orchestrate(
+        engine,
+        app,
+        deployer,
+        create(env={"DB_PASSWORD": {"secret": "db"}}, secrets={"db": {"source": "dev/db"}}),
+    )
+    stage = only_stage(execution)
+    assert execution.status == Status.TERMINAL
+    assert "Marathon refused /dev/hello-v000" in stage.error
+    assert "Feature secrets is not enabled" in stage.error
+    assert localdcos.request("GET", "/v2/apps/dev/hello-v000").status_code == 404
+    assert not ReservedName.objects.exists()
+    # The name is free again: the next create takes it.
+    again = orchestrate(engine, app, deployer, create())
+    assert only_stage(again).context["serverGroupName"] == "hello-v000"
+
+
+def test_two_creates_in_one_cluster_get_different_sequence_numbers(
+    engine, app, deployer, localdcos, dev
+):
+    # The first create has reserved its name and not yet reached Marathon when the second runs.
+    reserved = sg.reserve_name(
+        account="dev", region="dev", cluster=ServerGroupName("hello"), operation_id="first"
+    )
+    second = orchestrate(engine, app, deployer, create())
+    assert str(reserved) == "/dev/hello-v000"
+    assert only_stage(second).context["serverGroupName"] == "hello-v001"
+    # The first, redelivered, keeps the name it reserved.
+    again = sg.reserve_name(
+        account="dev", region="dev", cluster=ServerGroupName("hello"), operation_id="first"
+    )
+    assert again == reserved
+
+
+def test_concurrent_reservations_never_share_a_name(engine, app, deployer, localdcos, dev):
+    names = [
+        sg.reserve_name(
+            account="dev", region="dev", cluster=ServerGroupName("hello"), operation_id=f"op{i}"
+        ).name
+        for i in range(3)
+    ]
+    assert names == ["hello-v000", "hello-v001", "hello-v002"]
+    assert ReservedName.objects.count() == 3
+
+
+def test_a_retried_create_finds_the_app_it_made_instead_of_making_another(
+    engine, app, deployer, localdcos
+):
+    execution = orchestrate(engine, app, deployer, create(), wait=False)
+    engine.run(until=engine.time)  # the stage created its app and is waiting for it
+    stage = only_stage(execution)
+    assert stage.context["marathonId"] == "/dev/hello-v000"
+    # The same attempt delivered again, as if the first worker died before recording it.
+    context = {k: v for k, v in stage.context.items() if k not in ("marathonId", "targets")}
+    run = handlers._stage_run(stage, stage.execution, None)
+    run.context = context
+    outcome = stage_type_for("createServerGroup").run(run)
+    assert outcome.status == Status.RUNNING
+    assert outcome.context["foundExisting"] is True
+    assert outcome.context["marathonId"] == "/dev/hello-v000"
+    apps = localdcos.request("GET", "/v2/apps").json()["apps"]
+    assert [a["id"] for a in apps] == ["/dev/hello-v000"]
+
+
+def test_a_worker_killed_in_the_middle_of_a_create_leaves_exactly_one_app(
+    engine, app, deployer, localdcos, monkeypatch, settings
+):
+    record = handlers._record
+    killed = []
+
+    def die_once(stage, lease, outcome):
+        if not killed:
+            killed.append(stage.id)
+            raise KeyboardInterrupt("worker killed after Marathon answered")
+        record(stage, lease, outcome)
+
+    monkeypatch.setattr(handlers, "_record", die_once)
+    execution = orchestrate(engine, app, deployer, create(), wait=False)
+    with pytest.raises(KeyboardInterrupt):
+        engine.run(until=engine.time)
+    assert killed
+    engine.advance(settings.SPINUI_ENGINE_LEASE_SECONDS + 1)  # the sweeper retries it
+    execution = settle(engine, execution)
+    assert execution.status == Status.SUCCEEDED
+    assert only_stage(execution).context["foundExisting"] is True
+    apps = localdcos.request("GET", "/v2/apps").json()["apps"]
+    assert [a["id"] for a in apps] == ["/dev/hello-v000"]
+
+
+def test_it_refuses_a_run_as_user_without_write_on_the_account(engine, app, alice, localdcos, dev):
+    assign_perm("write_application", alice, app)
+    execution = orchestrate(engine, app, alice, create())
+    assert execution.status == Status.TERMINAL
+    assert only_stage(execution).error == "alice may not deploy into account dev (WRITE needed)"
+    assert localdcos.request("GET", "/v2/apps").json()["apps"] == []
+
+
+def test_it_refuses_a_run_as_user_without_write_on_the_application(
+    engine, app, alice, localdcos, dev
+):
+    assign_perm("write_account", alice, dev.account)
+    execution = orchestrate(engine, app, alice, create())
+    assert only_stage(execution).error == "alice may not change hello (WRITE needed)"
+
+
+def test_deck_and_clouddriver_spellings_make_the_same_app(engine, app, deployer, localdcos):
+    deck = create(
+        capacity={"min": 1, "max": 1, "desired": 1},
+        docker={"image": {"registry": "docker.io", "repository": "spinui/hello", "tag": "1.0"}},
+    )
+    clouddriver = create(desiredCapacity=1)
+    orchestrate(engine, app, deployer, deck)
+    orchestrate(engine, app, deployer, clouddriver)
+    first, second = localdcos.app("/dev/hello-v000"), localdcos.app("/dev/hello-v001")
+    for key in ("instances", "container", "cpus", "mem"):
+        assert first[key] == second[key]
+    assert first["container"]["docker"]["image"] == "spinui/hello:1.0"
