@@ -38,6 +38,7 @@ from spinui.services import (
     application_delete,
     application_update,
 )
+from spinui.traffic_guards import guard_errors
 
 
 class ApiRequest(HttpRequest):
@@ -340,6 +341,8 @@ def _application_fields(body: dict[str, Any]) -> tuple[dict[str, str], dict[str,
             ]
         elif key not in READ_ONLY_FIELDS:
             attributes[key] = value
+    for path, message in guard_errors(attributes.get("trafficGuards")):
+        problems.setdefault(path, []).append(message)
     if problems:
         raise _invalid(problems)
     return fields, attributes

@@ -3,9 +3,21 @@ from django.contrib.auth.models import Group, User
 from django.db import models
 
 from spinui.models import Account, Application, DockerRegistry, Region
+from spinui.traffic_guards import KEYS, describe, guards_of
 
 
 class ApplicationForm(forms.ModelForm):
+    traffic_guards = forms.CharField(
+        label="Traffic guards",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "prod/*/web/-"}),
+        help_text=(
+            "One per line: account/region/stack/detail, * for any, - for none; add "
+            '"disabled" after a space to keep a guard but turn it off. An operation that '
+            "would leave a guarded cluster with no Up instances in a region is refused."
+        ),
+    )
+
     class Meta:
         model = Application
         fields = ["name", "email", "description"]
@@ -16,6 +28,38 @@ class ApplicationForm(forms.ModelForm):
         if self.instance.pk:
             # Server group names carry it: renaming would orphan every deployment.
             self.fields["name"].disabled = True
+        self.fields["traffic_guards"].initial = "\n".join(
+            describe(guard) + ("" if guard.get("enabled", True) else " disabled")
+            for guard in guards_of(self.instance)
+        )
+
+    def clean_traffic_guards(self) -> list[dict]:
+        guards = []
+        for number, line in enumerate(self.cleaned_data["traffic_guards"].splitlines(), 1):
+            words = line.split()
+            if not words:
+                continue
+            parts = words[0].split("/")
+            if len(parts) != 4 or len(words) > 2 or words[1:] not in ([], ["disabled"]):
+                raise forms.ValidationError(
+                    f"Line {number}: write account/region/stack/detail, e.g. prod/*/web/-."
+                )
+            guard = dict(zip(KEYS, ("" if p == "-" else p for p in parts), strict=True))
+            if not guard["account"] or not guard["location"]:
+                raise forms.ValidationError(f"Line {number}: give the account and region (or *).")
+            guards.append({**guard, "enabled": words[1:] != ["disabled"]})
+        return guards
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "traffic_guards" in cleaned:
+            attributes = dict(self.instance.attributes or {})
+            if cleaned["traffic_guards"]:
+                attributes["trafficGuards"] = cleaned["traffic_guards"]
+            else:
+                attributes.pop("trafficGuards", None)
+            self.instance.attributes = attributes
+        return cleaned
 
 
 class AccountForm(forms.ModelForm):
