@@ -1,6 +1,6 @@
 from django.urls import path
 
-from pipelines import views
+from pipelines import server_group_views, views
 
 urlpatterns = [
     path("applications/<str:name>/pipelines/", views.pipeline_list, name="pipeline_list"),
@@ -24,6 +24,17 @@ urlpatterns = [
         "applications/<str:name>/pipelines/<str:pipeline>/revisions/<int:number>/restore/",
         views.revision_restore,
         name="revision_restore",
+    ),
+    path(
+        "applications/<str:name>/serverGroups/new/",
+        server_group_views.server_group_create,
+        name="server_group_create",
+    ),
+    path(
+        "applications/<str:name>/serverGroups/<str:account>/<str:region>/<str:server_group>/"
+        "<str:action>/",
+        server_group_views.server_group_action,
+        name="server_group_action",
     ),
     path("applications/<str:name>/expressions/", views.playground, name="playground"),
     path("executions/<uuid:execution_id>/", views.execution_detail, name="execution_detail"),

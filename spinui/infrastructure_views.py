@@ -25,7 +25,7 @@ from providers.dcos.model import DOWN, FAILED, STARTING, UNKNOWN, UP
 from providers.dcos.transport import DcosError
 from spinui.infrastructure import application_stamp, region_config
 from spinui.models import Account, Application, Region, RegionStatus, ServerGroup
-from spinui.permissions import get_application_for, visible
+from spinui.permissions import WRITE, get_application_for, user_can, visible
 from spinui.views import HtmxHttpRequest, admin_required
 
 STATUSES = ("up", "down", "starting", "disabled", "deploying", "unmanaged")
@@ -290,7 +290,7 @@ def server_group_detail(
             name=server_group,
         )
         .filter(account_name__in=visible(request.user, Account).values("name"))
-        .select_related("region__status")
+        .select_related("region__status", "region__account")
         .first()
     )
     if row is None:
@@ -313,6 +313,8 @@ def server_group_detail(
         "labels": sorted((definition.get("labels") or {}).items()),
         "network": _network(definition),
         "status": getattr(row.region, "status", None),
+        "may_act": user_can(request.user, WRITE, application)
+        and user_can(request.user, WRITE, row.region.account),
         "etag": etag,
         "poll_seconds": settings.SPINUI_LIVE_POLL_SECONDS,
     }

@@ -352,8 +352,9 @@ def app_definition(
     elif network == "BRIDGE":
         app["networks"] = [{"mode": "container/bridge"}]
     else:
-        name = description.get("networkName") or (description.get("networkType") or {})
-        name = name if isinstance(name, str) else name.get("name", "")
+        name = description.get("networkName")
+        if not name and isinstance(description.get("networkType"), dict):
+            name = description["networkType"].get("name", "")
         if not name:
             errors.append(("/networkName", "a USER network needs its name"))
         app["networks"] = [{"mode": "container", "name": name}]

@@ -48,6 +48,7 @@ def deployer(alice, app, dev) -> User:  # noqa: F811
     """alice, with WRITE on the application and on the account."""
     assign_perm("write_application", alice, app)
     assign_perm("write_account", alice, dev.account)
+    alice.region = dev
     return alice
 
 
