@@ -237,8 +237,18 @@ def evaluate_expression(request: ApiRequest, execution_id: UUID) -> JsonResponse
 # Orchestrations (Gate's "tasks")
 
 
-@api_view("POST")
+@api_view("GET", "POST")
 def tasks(request: ApiRequest, application: str) -> JsonResponse:
+    if request.method == "GET":
+        readable = get_application_for(request.user, application, READ)
+        recent = (
+            Execution.objects.filter(application=readable, type=Execution.ORCHESTRATION)
+            .select_related("application")
+            .prefetch_related(
+                Prefetch("stages", queryset=Stage.objects.order_by("start_time", "ref_id"))
+            )[:25]
+        )
+        return JsonResponse([execution_json(e) for e in recent], safe=False)
     found = get_application_for(request.user, application, WRITE)
     body = json_body(request)
     job = body.get("job")

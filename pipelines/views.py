@@ -28,6 +28,7 @@ from spinui.permissions import EXECUTE, READ, WRITE, get_application_for, user_c
 from spinui.views import HtmxHttpRequest
 
 RECENT_PER_PIPELINE = 6
+RECENT_TASKS = 10
 
 
 def _stages_prefetch() -> Prefetch:
@@ -63,10 +64,19 @@ def pipeline_list(request: HtmxHttpRequest, name: str) -> HttpResponse:
         if len(rows) < RECENT_PER_PIPELINE:
             rows.append(execution)
     rows = [(p, by_pipeline.get(p.id, [])) for p in pipelines]
-    running = any(e.status not in COMPLETE for _, es in rows for e in es)
+    # Manual operations (orchestrations, Spinnaker's "tasks") have their own history.
+    tasks = list(
+        Execution.objects.filter(application=application, type=Execution.ORCHESTRATION)
+        .prefetch_related(_stages_prefetch())
+        .order_by("-build_time")[:RECENT_TASKS]
+    )
+    running = any(e.status not in COMPLETE for _, es in rows for e in es) or any(
+        e.status not in COMPLETE for e in tasks
+    )
     context = {
         "application": application,
         "rows": rows,
+        "tasks": tasks,
         "running": running,
         "can_execute": user_can(request.user, EXECUTE, application),
         "can_write": user_can(request.user, WRITE, application),

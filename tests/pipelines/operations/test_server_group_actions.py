@@ -137,3 +137,20 @@ def test_terminate_an_instance_from_the_page(client, engine, app, deployer, loca
     assert settle(engine, execution).status == Status.SUCCEEDED
     app_json = localdcos.app("/dev/hello-v000")
     assert app_json["instances"] == 1 and task not in [t["id"] for t in app_json["tasks"]]
+
+
+def test_manual_operations_are_listed_as_tasks_on_the_page_and_in_the_api(
+    client, app, dev, in_cache
+):
+    from tests.spinui.api_support import api_client
+
+    user = user_with(app, dev, ("write",), ("write",))
+    client.force_login(user)
+    client.post(action_url("destroy"))
+    execution = Execution.objects.get()
+    page = client.get(reverse("pipeline_list", args=["hello"])).content.decode()
+    assert "Destroy hello-v000" in page and reverse("execution_detail", args=[execution.id]) in page
+    listed = api_client(user).get("/api/v1/applications/hello/tasks").json()
+    assert [(t["name"], t["stages"][0]["type"]) for t in listed] == [
+        ("Destroy hello-v000", "destroyServerGroup")
+    ]
