@@ -351,7 +351,7 @@ def app_definition(
             app["portDefinitions"] = definitions
     elif network == "BRIDGE":
         app["networks"] = [{"mode": "container/bridge"}]
-    else:
+    elif network == "USER":
         name = description.get("networkName")
         if not name and isinstance(description.get("networkType"), dict):
             name = description["networkType"].get("name", "")
@@ -449,6 +449,9 @@ def description_from(definition: dict[str, Any]) -> dict[str, Any]:
             }
             for p in container.get("portMappings") or []
         ]
+    vips = definition.get("labels") or {}
+    for index, endpoint in enumerate(endpoints):
+        endpoint["loadBalanced"] = f"VIP_{index}" in vips or None
     description: dict[str, Any] = {
         "desiredCapacity": definition.get("instances", 1),
         "cpus": definition.get("cpus", 0.5),

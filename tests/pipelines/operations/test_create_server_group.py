@@ -154,3 +154,32 @@ def test_deck_and_clouddriver_spellings_make_the_same_app(engine, app, deployer,
     for key in ("instances", "container", "cpus", "mem"):
         assert first[key] == second[key]
     assert first["container"]["docker"]["image"] == "spinui/hello:1.0"
+
+
+def test_a_create_that_never_gets_healthy_times_out_with_the_last_failure(
+    engine, app, deployer, localdcos
+):
+    execution = orchestrate(
+        engine,
+        app,
+        deployer,
+        create(env={"CRASH_ON_START": "1"}, overrideTimeout=True, stageTimeoutMs=5000),
+    )
+    stage = only_stage(execution)
+    assert execution.status == Status.TERMINAL
+    assert stage.error.startswith("timed out after")
+    assert "Command exited with status 1" in stage.context["waitingFor"]
+
+
+def test_the_tasks_api_refuses_a_bad_create_with_json_paths(app, deployer, dev):
+    from tests.spinui.api_support import api_client, send_json
+
+    response = send_json(
+        api_client(deployer),
+        "POST",
+        "/api/v1/applications/hello/tasks",
+        {"job": [{"type": "createServerGroup", "region": "dev", "mem": 0, "stack": "a-b"}]},
+    )
+    assert response.status_code == 422
+    paths = {detail["path"] for detail in response.json()["details"]}
+    assert paths == {"/job/0/credentials", "/job/0/stack", "/job/0/mem", "/job/0/docker/image"}
