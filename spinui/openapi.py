@@ -533,6 +533,12 @@ PATHS |= {
     },
     "/api/v1/applications/{application}/tasks": {
         "parameters": [APPLICATION],
+        "get": _operation(
+            "listTasks",
+            "The application's 25 newest orchestrations (manual operations).",
+            ("200", "Orchestrations.", {"type": "array", "items": EXECUTION}),
+            {"404": HIDDEN},
+        ),
         "post": _operation(
             "startTask",
             "Run operations as an orchestration (needs WRITE).",
