@@ -183,3 +183,35 @@ def test_the_tasks_api_refuses_a_bad_create_with_json_paths(app, deployer, dev):
     assert response.status_code == 422
     paths = {detail["path"] for detail in response.json()["details"]}
     assert paths == {"/job/0/credentials", "/job/0/stack", "/job/0/mem", "/job/0/docker/image"}
+
+
+def test_two_creates_racing_for_a_name_in_threads_get_different_names(
+    engine, app, deployer, localdcos, dev
+):
+    from threading import Barrier, Thread
+
+    from django.db import connection
+
+    barrier, names, errors = Barrier(2), {}, []
+
+    def reserve(operation_id: str) -> None:
+        try:
+            barrier.wait(timeout=10)
+            names[operation_id] = sg.reserve_name(
+                account="dev",
+                region="dev",
+                cluster=ServerGroupName("hello"),
+                operation_id=operation_id,
+            ).name
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [Thread(target=reserve, args=(f"op-{i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert not errors
+    assert sorted(names.values()) == ["hello-v000", "hello-v001"]
