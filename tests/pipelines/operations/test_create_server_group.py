@@ -215,3 +215,23 @@ def test_two_creates_racing_for_a_name_in_threads_get_different_names(
         thread.join(20)
     assert not errors
     assert sorted(names.values()) == ["hello-v000", "hello-v001"]
+
+
+def test_a_create_marathon_answers_409_shows_its_message_and_frees_the_name(
+    engine, app, deployer, localdcos
+):
+    execution = orchestrate(engine, app, deployer, create(), wait=False)
+    stage = only_stage(execution)
+    # The name was reserved, then someone made an app of that id outside spinui.
+    sg.reserve_name(
+        account="dev", region="dev", cluster=ServerGroupName("hello"), operation_id=str(stage.id)
+    )
+    localdcos.create({"id": "/dev/hello-v000"})
+    execution = settle(engine, execution)
+    stage.refresh_from_db()
+    assert execution.status == Status.TERMINAL
+    assert stage.error == (
+        "Marathon refused /dev/hello-v000: An app with id [/dev/hello-v000] already exists."
+    )
+    assert not ReservedName.objects.exists()
+    assert "spinui.operation" not in localdcos.app("/dev/hello-v000").get("labels", {})
