@@ -232,3 +232,140 @@ class ApiToken(models.Model):
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at is not None and self.expires_at <= now
+
+
+# The infrastructure cache: what Marathon last said, per region. Pages and the API read only
+# this; spinui/infrastructure.py is the one place that writes it.
+
+
+class RegionStatus(models.Model):
+    """When a region was last read, and why the last read failed if it did."""
+
+    region = models.OneToOneField(Region, on_delete=models.CASCADE, related_name="status")
+    # When the newest read that reached the table started: an older read never overwrites it.
+    read_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        default_permissions = ()
+        verbose_name_plural = "region statuses"
+
+    def __str__(self) -> str:
+        return f"{self.region}: {'unreachable' if self.error else 'ok'}"
+
+    @property
+    def reachable(self) -> bool:
+        return not self.error
+
+
+class ServerGroupQuerySet(models.QuerySet):
+    def for_application(self, application: str) -> "ServerGroupQuerySet":
+        return self.filter(application=application)
+
+    def newest_first(self) -> "ServerGroupQuerySet":
+        return self.order_by(
+            "account_name",
+            "cluster",
+            "region_name",
+            models.F("last_config_change_at").desc(nulls_last=True),
+            models.F("sequence").desc(nulls_last=True),
+        )
+
+
+class ServerGroup(models.Model):
+    """A Marathon app under /<account>/ of one region, as last read."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="server_groups")
+    account_name = models.CharField(max_length=63)
+    # "" for an app whose name is not a server group name (shown, never touched).
+    application = models.CharField(max_length=63, db_index=True)
+    cluster = models.CharField(max_length=200)
+    stack = models.CharField(max_length=63, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+    sequence = models.IntegerField(null=True, blank=True)
+    name = models.CharField(max_length=200)
+    # Spinnaker's region: the DC/OS cluster, then the Marathon groups below the account.
+    region_name = models.CharField(max_length=200)
+    marathon_id = models.CharField(max_length=500)
+    managed = models.BooleanField(default=True)
+    image = models.CharField(max_length=500, blank=True)
+    instances = models.IntegerField(default=0)
+    tasks_running = models.IntegerField(default=0)
+    tasks_healthy = models.IntegerField(default=0)
+    tasks_unhealthy = models.IntegerField(default=0)
+    tasks_staged = models.IntegerField(default=0)
+    cpus = models.FloatField(default=0)
+    mem = models.FloatField(default=0)
+    disk = models.FloatField(default=0)
+    gpus = models.FloatField(default=0)
+    disabled = models.BooleanField(default=False)
+    deployment_ids = models.JSONField(default=list, blank=True)
+    version = models.CharField(max_length=40, blank=True)
+    last_config_change_at = models.DateTimeField(null=True, blank=True)
+    # Counts per health (Up, Down, Starting, Unknown, …) and one square per instance:
+    # the clusters page reads these instead of the instance rows.
+    health_counts = models.JSONField(default=dict, blank=True)
+    instance_squares = models.JSONField(default=list, blank=True)
+    last_task_failure = models.JSONField(null=True, blank=True)
+    # The app definition with secret values replaced (spinui.infrastructure.without_secrets).
+    definition = models.JSONField(default=dict, blank=True)
+    digest = models.CharField(max_length=64)
+    read_at = models.DateTimeField()
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ServerGroupQuerySet.as_manager()
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "marathon_id"], name="server_group_unique_in_region"
+            )
+        ]
+        indexes = [models.Index(fields=["application", "account_name", "cluster"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_name}/{self.region_name}/{self.name}"
+
+    @property
+    def deploying(self) -> bool:
+        return bool(self.deployment_ids)
+
+    @property
+    def image_tag(self) -> str:
+        _, _, last = self.image.rpartition("/")
+        return last.rpartition(":")[2] if ":" in last else ("latest" if self.image else "")
+
+
+class Instance(models.Model):
+    """A Marathon task of a server group, as last read."""
+
+    server_group = models.ForeignKey(
+        ServerGroup, on_delete=models.CASCADE, related_name="instance_rows"
+    )
+    task_id = models.CharField(max_length=300)
+    state = models.CharField(max_length=40)
+    health = models.CharField(max_length=20)
+    host = models.CharField(max_length=255, blank=True)
+    ports = models.JSONField(default=list, blank=True)
+    ip_addresses = models.JSONField(default=list, blank=True)
+    version = models.CharField(max_length=40, blank=True)
+    staged_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    health_checks = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        default_permissions = ()
+        ordering = ["started_at", "task_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["server_group", "task_id"], name="instance_unique_in_server_group"
+            )
+        ]
+        indexes = [models.Index(fields=["task_id"])]
+
+    def __str__(self) -> str:
+        return self.task_id

@@ -147,6 +147,92 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "InstanceCounts": {
+        "type": "object",
+        "properties": {
+            name: {"type": "integer"}
+            for name in ("total", "up", "down", "starting", "unknown", "outOfService")
+        },
+    },
+    "ServerGroup": {
+        "description": (
+            "Gate's server group: a Marathon app under /<account>/, as last read into the "
+            "cache. createdTime is its last config change (milliseconds); disabled means "
+            "scaled to zero; managed is false for apps spinui did not name (never touched)."
+        ),
+        "type": "object",
+        "required": ["name", "account", "region", "cluster", "instanceCounts", "isDisabled"],
+        "properties": {
+            "name": {"type": "string"},
+            "type": {"type": "string", "enum": ["dcos"]},
+            "cloudProvider": {"type": "string", "enum": ["dcos"]},
+            "account": {"type": "string"},
+            "region": {"type": "string", "description": "<cluster>[_<group>…]"},
+            "cluster": {"type": "string"},
+            "application": {"type": "string"},
+            "stack": {"type": "string"},
+            "detail": {"type": "string"},
+            "sequence": {"type": ["integer", "null"]},
+            "managed": {"type": "boolean"},
+            "marathonId": {"type": "string"},
+            "createdTime": {"type": ["integer", "null"]},
+            "isDisabled": {"type": "boolean"},
+            "deploying": {"type": "boolean"},
+            "deploymentIds": {"type": "array", "items": {"type": "string"}},
+            "image": {"type": "string"},
+            "capacity": {
+                "type": "object",
+                "properties": {k: {"type": "integer"} for k in ("min", "max", "desired")},
+            },
+            "instanceCounts": _ref("InstanceCounts"),
+            "instances": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "ServerGroupDetail": {
+        "description": (
+            "A server group with its resources, its Marathon app definition (env values that "
+            "look like credentials hidden), its instances and its last task failure."
+        ),
+        "allOf": [
+            _ref("ServerGroup"),
+            {
+                "type": "object",
+                "properties": {
+                    "resources": {"type": "object"},
+                    "version": {"type": "string"},
+                    "lastTaskFailure": {"type": ["object", "null"]},
+                    "definition": {"type": "object"},
+                    "instances": {"type": "array", "items": _ref("Instance")},
+                },
+            },
+        ],
+    },
+    "Instance": {
+        "description": "Gate's instance: a Marathon task, as last read into the cache.",
+        "type": "object",
+        "required": ["name", "account", "region", "serverGroup", "healthState"],
+        "properties": {
+            "name": {"type": "string", "description": "The Marathon task id."},
+            "id": {"type": "string"},
+            "account": {"type": "string"},
+            "region": {"type": "string"},
+            "zone": {"type": "string", "description": "The DC/OS cluster."},
+            "serverGroup": {"type": "string"},
+            "cloudProvider": {"type": "string", "enum": ["dcos"]},
+            "state": {"type": "string", "description": "Mesos task state, e.g. TASK_RUNNING."},
+            "healthState": {
+                "type": "string",
+                "enum": ["Up", "Down", "Starting", "Unknown", "Succeeded", "Failed"],
+            },
+            "health": {"type": "array", "items": {"type": "object"}},
+            "host": {"type": "string"},
+            "ports": {"type": "array", "items": {"type": "integer"}},
+            "ipAddresses": {"type": "array", "items": {"type": "string"}},
+            "version": {"type": "string"},
+            "launchTime": {"type": ["integer", "null"]},
+            "stagedTime": {"type": ["integer", "null"]},
+        },
+    },
 }
 
 PATHS: dict[str, Any] = {
@@ -215,6 +301,87 @@ PATHS: dict[str, Any] = {
                 "403": _error("You may read the application but not change it."),
                 "404": _error("No such application, or you may not read it (the same answer)."),
                 "409": _error("Still used; the details list what refers to it."),
+            },
+        },
+    },
+    "/api/v1/applications/{name}/clusters": {
+        "parameters": [NAME_PARAMETER],
+        "get": {
+            "operationId": "listApplicationClusters",
+            "summary": "The application's cluster names by account (needs READ).",
+            "description": "From the infrastructure cache; accounts you may not read are left out.",
+            "responses": {
+                "200": {
+                    "description": "Account name → cluster names, sorted.",
+                    **_json(
+                        {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                        }
+                    ),
+                },
+                "401": UNAUTHORIZED,
+                "404": _error("No such application, or you may not read it (the same answer)."),
+            },
+        },
+    },
+    "/api/v1/applications/{name}/serverGroups": {
+        "parameters": [NAME_PARAMETER],
+        "get": {
+            "operationId": "listApplicationServerGroups",
+            "summary": "Every server group of the application (needs READ).",
+            "description": "From the infrastructure cache, newest first within each cluster.",
+            "responses": {
+                "200": {
+                    "description": "The server groups.",
+                    **_json({"type": "array", "items": _ref("ServerGroup")}),
+                },
+                "401": UNAUTHORIZED,
+                "404": _error("No such application, or you may not read it (the same answer)."),
+            },
+        },
+    },
+    "/api/v1/serverGroups/{account}/{region}/{name}": {
+        "parameters": [
+            {"name": "account", "in": "path", "required": True, "schema": {"type": "string"}},
+            {
+                "name": "region",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "<cluster>[_<group>…]",
+            },
+            {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+        ],
+        "get": {
+            "operationId": "getServerGroup",
+            "summary": "One server group (needs READ on its account and application).",
+            "responses": {
+                "200": {"description": "The server group.", **_json(_ref("ServerGroupDetail"))},
+                "401": UNAUTHORIZED,
+                "404": _error("No such server group, or you may not read it (the same answer)."),
+            },
+        },
+    },
+    "/api/v1/instances/{account}/{region}/{instanceId}": {
+        "parameters": [
+            {"name": "account", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "region", "in": "path", "required": True, "schema": {"type": "string"}},
+            {
+                "name": "instanceId",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "The Marathon task id.",
+            },
+        ],
+        "get": {
+            "operationId": "getInstance",
+            "summary": "One instance (needs READ on its account and application).",
+            "responses": {
+                "200": {"description": "The instance.", **_json(_ref("Instance"))},
+                "401": UNAUTHORIZED,
+                "404": _error("No such instance, or you may not read it (the same answer)."),
             },
         },
     },

@@ -227,3 +227,21 @@ SPINUI_SWEEP_INTERVAL = float(os.environ.get("SPINUI_SWEEP_INTERVAL", "5"))
 CELERY_BEAT_SCHEDULE = {
     "sweep-executions": {"task": "pipelines.tasks.sweep", "schedule": SPINUI_SWEEP_INTERVAL},
 }
+
+# The infrastructure cache (spinui/infrastructure.py): the beat refresh reads every region
+# this often (0 turns it off); `manage.py watch_dcos` keeps it fresh in between.
+SPINUI_INFRASTRUCTURE_REFRESH_SECONDS = envint("SPINUI_INFRASTRUCTURE_REFRESH_SECONDS", "15")
+SPINUI_DCOS_CONNECT_TIMEOUT = float(os.environ.get("SPINUI_DCOS_CONNECT_TIMEOUT", "5"))
+SPINUI_DCOS_READ_TIMEOUT = float(os.environ.get("SPINUI_DCOS_READ_TIMEOUT", "20"))
+SPINUI_DCOS_RETRIES = envint("SPINUI_DCOS_RETRIES", "2")
+# Deck collapses clusters above 250; a collapsed cluster expands on demand.
+SPINUI_CLUSTERS_COLLAPSE_ABOVE = envint("SPINUI_CLUSTERS_COLLAPSE_ABOVE", "250")
+# How often an open clusters or server group page asks whether anything changed.
+SPINUI_LIVE_POLL_SECONDS = envint("SPINUI_LIVE_POLL_SECONDS", "3")
+if SPINUI_INFRASTRUCTURE_REFRESH_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["infrastructure-refresh"] = {
+        "task": "spinui.tasks.infrastructure_refresh",
+        "schedule": float(SPINUI_INFRASTRUCTURE_REFRESH_SECONDS),
+    }
+# A quiet event stream is reconnected (and the region re-read) after this many seconds.
+SPINUI_WATCH_IDLE_SECONDS = float(os.environ.get("SPINUI_WATCH_IDLE_SECONDS", "60"))

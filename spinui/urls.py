@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from spinui import views
+from spinui import infrastructure_views, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="application_list"), name="home"),
@@ -23,6 +23,16 @@ urlpatterns = [
         name="application_permissions",
     ),
     path("applications/<str:name>/audit/", views.application_audit, name="application_audit"),
+    path(
+        "applications/<str:name>/clusters/",
+        infrastructure_views.clusters,
+        name="application_clusters",
+    ),
+    path(
+        "applications/<str:name>/serverGroups/<str:account>/<str:region>/<str:server_group>/",
+        infrastructure_views.server_group_detail,
+        name="server_group_detail",
+    ),
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/new/", views.account_create, name="account_create"),
     path("accounts/<str:name>/", views.account_detail, name="account_detail"),
@@ -34,6 +44,11 @@ urlpatterns = [
     ),
     path("accounts/<str:name>/regions/new/", views.region_edit, name="region_create"),
     path("accounts/<str:name>/regions/<str:region>/", views.region_edit, name="region_edit"),
+    path(
+        "accounts/<str:name>/regions/<str:region>/test/",
+        infrastructure_views.region_test,
+        name="region_test",
+    ),
     path(
         "accounts/<str:name>/regions/<str:region>/delete/",
         views.region_delete,
