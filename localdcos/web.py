@@ -47,6 +47,10 @@ class Request:
     body: bytes
     client_ip: str
     raw_uri: str = ""
+    # the request target as sent (path and query, still encoded) and every header in order,
+    # for the router, which forwards them unchanged
+    target: str = ""
+    header_list: list[tuple[str, str]] = field(default_factory=list)
 
     def flag(self, name: str, default: bool = False) -> bool:
         """A query boolean, case-insensitive as Marathon parses them (`True`, `true`)."""
@@ -61,6 +65,8 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # headers that may repeat (Set-Cookie from a proxied server), written after `headers`
+    header_list: list[tuple[str, str]] = field(default_factory=list)
 
 
 class StreamResponse:
@@ -145,6 +151,7 @@ async def _write_response(writer: asyncio.StreamWriter, response: Response, keep
     if not keep:
         headers["Connection"] = "close"
     lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines += [f"{name}: {value}" for name, value in response.header_list]
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body)
     await writer.drain()
 
@@ -169,10 +176,12 @@ async def _serve_connection(
                 if not version.startswith("HTTP/1."):
                     raise ValueError(version)
                 headers: dict[str, str] = {}
+                header_list: list[tuple[str, str]] = []
                 for line in header_lines:
                     if line:
                         name, _, value = line.partition(":")
                         headers[name.strip().lower()] = value.strip()
+                        header_list.append((name.strip(), value.strip()))
             except ValueError:
                 await _write_response(writer, nginx_error(400), keep=False)
                 return
@@ -191,6 +200,8 @@ async def _serve_connection(
                 body=body,
                 client_ip=client_ip,
                 raw_uri=split.path,
+                target=target,
+                header_list=header_list,
             )
             try:
                 response = await handler(request)
