@@ -34,7 +34,9 @@ REASONS = {
     415: "Unsupported Media Type",
     422: "Unprocessable Entity",
     500: "Internal Server Error",
+    502: "Bad Gateway",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 
@@ -67,6 +69,8 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     # headers that may repeat (Set-Cookie from a proxied server), written after `headers`
     header_list: list[tuple[str, str]] = field(default_factory=list)
+    # a proxied server's own reason phrase; else the standard one
+    reason: str = ""
 
 
 class StreamResponse:
@@ -145,7 +149,8 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> b
 
 
 async def _write_response(writer: asyncio.StreamWriter, response: Response, keep: bool) -> None:
-    lines = [f"HTTP/1.1 {response.status} {REASONS.get(response.status, 'Unknown')}"]
+    reason = response.reason or REASONS.get(response.status, "Unknown")
+    lines = [f"HTTP/1.1 {response.status} {reason}"]
     headers = {"Server": "localdcos", **response.headers}
     headers["Content-Length"] = str(len(response.body))
     if not keep:
