@@ -10,7 +10,7 @@ import pytest
 from .conftest import wait_until
 
 WRITES_OUTPUT = (
-    "printf '{\"version\": \"1.2.3\", \"healthy\": true}' > out.json && "
+    'printf \'{"version": "1.2.3", "healthy": true}\' > out.json && '
     "printf 'version=1.2.3\\nowner=spinui\\n' > out.properties && echo done"
 )
 
@@ -106,9 +106,11 @@ def test_a_finished_run_leaves_runs_and_is_found_in_the_jobs_history(localdcos):
     assert re.fullmatch(r"\d{14}[A-Za-z0-9]{5}", run["id"])
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000", run["createdAt"])
     active = wait_until(
-        lambda: (r := localdcos.get(f"/v1/jobs/quick/runs/{run['id']}").json())
-        and r.get("status") == "ACTIVE"
-        and r
+        lambda: (
+            (r := localdcos.get(f"/v1/jobs/quick/runs/{run['id']}").json())
+            and r.get("status") == "ACTIVE"
+            and r
+        )
     )
     (task,) = active["tasks"]
     assert task["id"].startswith(f"quick_{run['id']}.")
@@ -160,9 +162,11 @@ def test_a_run_stopped_midway_ends_failed_and_its_process_is_gone(localdcos):
     create_job(localdcos, "long", {"cmd": "echo started; sleep 600"})
     run = start_run(localdcos, "long")
     running = wait_until(
-        lambda: (r := localdcos.get(f"/v1/jobs/long/runs/{run['id']}").json()).get("tasks")
-        and r["tasks"][0]["status"] == "TASK_RUNNING"
-        and r
+        lambda: (
+            (r := localdcos.get(f"/v1/jobs/long/runs/{run['id']}").json()).get("tasks")
+            and r["tasks"][0]["status"] == "TASK_RUNNING"
+            and r
+        )
     )
     stopped = localdcos.request("POST", f"/v1/jobs/long/runs/{run['id']}/actions/stop")
     assert stopped.status_code == 200 and stopped.json()["id"] == run["id"]
