@@ -284,3 +284,49 @@ def test_a_body_that_is_not_json_is_400_and_unknown_routes_are_404(localdcos):
     unknown = localdcos.get("/v1/nothing")
     assert unknown.status_code == 404
     assert unknown.json() == {"message": "Unknown route.", "requestPath": "/v1/nothing"}
+
+
+def test_a_job_task_gets_mesoss_environment_and_the_jobs_env(localdcos):
+    command = 'echo "$GREETING|$MESOS_TASK_ID|$MESOS_SANDBOX|$PWD" > env.txt'
+    create_job(localdcos, "env.check", {"cmd": command, "env": {"GREETING": "hi"}})
+    start_run(localdcos, "env.check")
+    job = finished_history(localdcos, "env.check")
+    (task_id,) = job["history"]["successfulFinishedRuns"][0]["tasks"]
+    greeting, task, sandbox, cwd = (
+        read_sandbox_file(localdcos, "env.check", task_id, "env.txt").text.strip().split("|")
+    )
+    assert greeting == "hi" and task == task_id
+    assert sandbox == cwd == str(localdcos.work_dir / "dev" / "sandboxes" / task_id)
+
+
+def test_a_job_whose_image_does_not_exist_fails_its_run(localdcos):
+    create_job(localdcos, "ghost.image", {"docker": {"image": "nobody/nothing:1"}})
+    start_run(localdcos, "ghost.image")
+    job = finished_history(localdcos, "ghost.image")
+    assert job["history"]["failureCount"] == 1
+    (task_id,) = job["history"]["failedFinishedRuns"][0]["tasks"]
+    metronome = [
+        f
+        for f in localdcos.get("/mesos/state.json").json()["frameworks"]
+        if f["name"] == "metronome"
+    ][0]
+    assert [t["state"] for t in metronome["completed_tasks"] if t["id"] == task_id] == [
+        "TASK_FAILED"
+    ]
+
+
+def test_jobs_history_and_sandbox_files_survive_a_restart(localdcos):
+    create_job(localdcos, "kept", {"cmd": "echo kept > out.json"})
+    start_run(localdcos, "kept")
+    job = finished_history(localdcos, "kept")
+    (task_id,) = job["history"]["successfulFinishedRuns"][0]["tasks"]
+    create_job(localdcos, "cut.short", {"cmd": "sleep 600"})
+    start_run(localdcos, "cut.short")
+    wait_until(lambda: localdcos.get("/v1/jobs/cut.short?embed=activeRuns").json()["activeRuns"])
+    localdcos.stop()
+    localdcos.start()
+    again = localdcos.get("/v1/jobs/kept?embed=history").json()
+    assert again["history"] == job["history"]
+    assert read_sandbox_file(localdcos, "kept", task_id, "out.json").text == "kept\n"
+    cut = localdcos.get("/v1/jobs/cut.short?embed=history&embed=activeRuns").json()
+    assert cut["activeRuns"] == [] and cut["history"]["failureCount"] == 1

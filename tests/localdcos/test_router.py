@@ -238,3 +238,24 @@ def test_hostile_host_headers_get_a_404_and_the_router_keeps_working(localdcos, 
             reply += chunk
     assert reply.startswith(b"HTTP/1.1 404 "), reply[:200]
     assert through_router(localdcos, "nobody.test").status_code == 404
+
+
+def test_a_task_leaves_the_pool_the_moment_it_is_killing(localdcos):
+    localdcos.create(hello("/pair", "pair", 2, **READY))
+    localdcos.deployed("/pair", timeout=30)
+    answers(localdcos, "pair.marathon.localhost")
+
+    def servers_up() -> int:
+        metrics = requests.get(router_url(localdcos) + "/metrics", timeout=10).text
+        return metrics.count('traefik_backend_server_up{backend="backend-pair"')
+
+    wait_until(lambda: servers_up() == 2)
+    victim, survivor = localdcos.app("/pair")["tasks"]
+    response = localdcos.request("DELETE", f"/v2/apps/pair/tasks/{victim['id']}")
+    assert response.status_code == 200
+    states = {t["id"]: t["state"] for t in localdcos.app("/pair")["tasks"]}
+    assert states[victim["id"]] == "TASK_KILLING", "still draining, for 2 s"
+    assert servers_up() == 1
+    metrics = requests.get(router_url(localdcos) + "/metrics", timeout=10).text
+    assert f"127.0.0.1:{survivor['ports'][0]}" in metrics
+    assert f"127.0.0.1:{victim['ports'][0]}" not in metrics
