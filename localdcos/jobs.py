@@ -283,6 +283,7 @@ class JobRun:
     completed_at: float | None = None
     tasks: dict[str, Task] = field(default_factory=dict)
     stop_requested: bool = False
+    relaunch_at: float = 0.0
 
     def to_json(self, status: str | None = None) -> dict:
         return {
@@ -544,7 +545,15 @@ class Jobs:
             self._finish_run(run, "SUCCESS")
         elif run.stop_requested or (run.tasks and not self._may_restart(run, now)):
             self._finish_run(run, "FAILED")
+        elif run.tasks and not run.relaunch_at:
+            # Metronome relaunches through Marathon's launch queue: 1 s x 1.15^n, at most
+            # maxLaunchDelay
+            delay = min(1.15 ** min(len(run.tasks) - 1, 100), run.spec["maxLaunchDelay"])
+            run.relaunch_at = now + self.cluster.scaled(delay)
+        elif now < run.relaunch_at:
+            return
         elif self.cluster.agent.has_capacity() and self.cluster._running:
+            run.relaunch_at = 0.0
             self._launch(run)
 
     def _may_restart(self, run: JobRun, now: float) -> bool:
