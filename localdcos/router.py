@@ -114,6 +114,7 @@ class Frontend:
     path_prefixes: list[str] | None = None
     paths: list[str] | None = None
     valid: bool = True
+    pass_host: bool = True
 
     def matches(self, host: str, path: str) -> bool:
         if not self.valid:
@@ -263,12 +264,14 @@ class Router:
             backend_name = normalize("backend" + (shared if shared else app.id))
             rule = labels.get("traefik.frontend.rule")
             if not rule:
-                rule = f"Host:{app.id.strip('/').replace('/', '-')}.{self.domain}"
+                domain = labels.get("traefik.domain", self.domain).strip(".").lower()
+                rule = f"Host:{app.id.strip('/').replace('/', '-')}.{domain}"
             try:
                 priority = int(labels.get("traefik.frontend.priority", "0"))
             except ValueError:
                 priority = 0
             frontend = Frontend(app.id, rule, backend_name, priority)
+            frontend.pass_host = labels.get("traefik.frontend.passHostHeader", "") != "false"
             parse_rule(frontend)
             frontends.append(frontend)
             backend = backends.setdefault(backend_name, Backend(backend_name))
@@ -318,7 +321,7 @@ class Router:
         try:
             index = int(labels.get("traefik.portIndex", "0"))
         except ValueError:
-            return None
+            index = 0  # Traefik reads a label that is not a number as its default
         return ports[index] if 0 <= index < len(ports) else None
 
     def route(self, request: Request) -> Frontend | None:
@@ -352,7 +355,7 @@ class Router:
         else:
             app_id = server.app_id
             try:
-                response = await self.forward(request, server)
+                response = await self.forward(request, server, frontend.pass_host)
             except UpstreamError as error:
                 response = text(
                     error.status, "Bad Gateway" if error.status == 502 else "Gateway Timeout"
@@ -362,8 +365,8 @@ class Router:
         )
         return response
 
-    async def forward(self, request: Request, server: Server) -> Response:
-        head = self._request_head(request, server)
+    async def forward(self, request: Request, server: Server, pass_host: bool) -> Response:
+        head = self._request_head(request, server, pass_host)
         try:
             return await self._exchange(server.port, head, request)
         except UpstreamError as error:
@@ -373,13 +376,15 @@ class Router:
                 return await self._exchange(server.port, head, request, fresh=True)
             raise
 
-    def _request_head(self, request: Request, server: Server) -> bytes:
+    def _request_head(self, request: Request, server: Server, pass_host: bool) -> bytes:
         lines = [f"{request.method} {request.target or '/'} HTTP/1.1"]
+        if not pass_host or "host" not in request.headers:
+            lines.append(f"Host: {HOST}:{server.port}")
         forwarded_for = None
         for name, value in request.header_list:
             lower = name.lower()
             # the body is already here, so a 100-continue handshake has no place upstream
-            if lower in HOP_BY_HOP or lower == "expect":
+            if lower in HOP_BY_HOP or lower == "expect" or (lower == "host" and not pass_host):
                 continue
             if lower == "x-forwarded-for":
                 forwarded_for = value

@@ -159,11 +159,16 @@ def test_the_port_index_label_picks_the_tasks_port(localdcos):
     assert answers(localdcos, "ports.marathon.localhost").status_code == 502
 
 
-def test_requests_and_responses_are_proxied_unchanged_both_ways(localdcos, tmp_path: Path):
+def echo_app(localdcos, tmp_path: Path, app_id: str, labels: dict | None = None) -> None:
     script = tmp_path / "echo.py"
     script.write_text(ECHO)
-    localdcos.create({"id": "/echo", "cmd": f"{sys.executable} {script}", "cpus": 0.1})
-    localdcos.deployed("/echo")
+    command = f"{sys.executable} {script}"
+    localdcos.create({"id": app_id, "cmd": command, "cpus": 0.1, "labels": labels or {}})
+    localdcos.deployed(app_id)
+
+
+def test_requests_and_responses_are_proxied_unchanged_both_ways(localdcos, tmp_path: Path):
+    echo_app(localdcos, tmp_path, "/echo")
     answers(localdcos, "echo.marathon.localhost")
     response = through_router(
         localdcos,
@@ -259,3 +264,16 @@ def test_a_task_leaves_the_pool_the_moment_it_is_killing(localdcos):
     metrics = requests.get(router_url(localdcos) + "/metrics", timeout=10).text
     assert f"127.0.0.1:{survivor['ports'][0]}" in metrics
     assert f"127.0.0.1:{victim['ports'][0]}" not in metrics
+
+
+def test_pass_host_header_false_sends_the_servers_address_and_traefik_domain_is_per_app(
+    localdcos, tmp_path: Path
+):
+    labels = {"traefik.frontend.passHostHeader": "false", "traefik.domain": "internal.test"}
+    echo_app(localdcos, tmp_path, "/hostless", labels)
+    (task,) = localdcos.app("/hostless")["tasks"]
+    response = answers(localdcos, "hostless.internal.test")
+    headers = {name.lower(): value for name, value in response.json()["headers"]}
+    assert headers["host"] == f"127.0.0.1:{task['ports'][0]}"
+    assert headers["x-forwarded-host"] == "hostless.internal.test"
+    assert through_router(localdcos, "hostless.marathon.localhost").status_code == 404
