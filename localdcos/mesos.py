@@ -2,15 +2,15 @@
 
 A sandbox is on disk at <work-dir>/<cluster>/sandboxes/<task id>/; the state calls it by Mesos's
 layout (/var/lib/mesos/slave/slaves/<agent>/frameworks/<fw>/executors/<task>/runs/<container>),
-and the files endpoints accept either name. Nothing outside a sandbox is ever read: the path is
-normalised, must fall inside a known sandbox, and its real path (symlinks followed) must too.
+and the files endpoints accept either name. Nothing outside a sandbox is ever read: a path must
+start with a sandbox's name, and its canonical form (`..` and symlinks resolved) must stay inside.
 """
 
 from __future__ import annotations
 
 import json
+import mimetypes
 import os
-import posixpath
 import stat
 from pathlib import Path
 
@@ -231,86 +231,98 @@ class MesosApi:
 
     # ---- files -------------------------------------------------------------------------
 
-    def resolve(self, request: Request) -> Path | Response:
-        """The real path a `path` query names, or the error response; never outside a sandbox."""
+    def resolve(self, request: Request, inaccessible: int = 400) -> Path | Response:
+        """The real path a `path` query names, or the error response; never outside a sandbox.
+
+        As the agent's files/files.cpp: the longest attached directory that prefixes the path
+        is taken, the rest joined on and made canonical (`..`, symlinks); a result outside that
+        directory is refused ("inaccessible": 400 for read and download, 500 for browse), a
+        path under no attached directory or to nothing is 404.
+        """
         values = request.query.get("path")
         if not values or not values[-1]:
             return text(400, "Expecting 'path=value' in query.\n")
         raw = values[-1]
-        if "\x00" in raw or not raw.startswith("/"):
-            return text(404, "File not found")
-        wanted = posixpath.normpath(raw)
+        if "\x00" in raw:
+            return Response(404)
+        tokens = raw.rstrip("/").split("/")
         sandboxes = self.sandboxes()
-        for directory, sandbox in sandboxes.items():
-            if wanted == directory or wanted.startswith(directory + "/"):
-                relative = wanted[len(directory) :].lstrip("/")
-                root = os.path.realpath(sandbox)
-                target = os.path.realpath(os.path.join(root, relative))
-                if target != root and not target.startswith(root + os.sep):
-                    return text(404, "File not found")
-                return Path(target)
-        return text(404, "File not found")
+        suffix: list[str] = []
+        while tokens:
+            sandbox = sandboxes.get("/".join(tokens))
+            if sandbox is None:
+                suffix.insert(0, tokens.pop())
+                continue
+            root = os.path.realpath(sandbox)
+            joined = os.path.join(root, *suffix)
+            target = os.path.realpath(joined)
+            if target != root and not target.startswith(root + os.sep):
+                return text(inaccessible, f"'{joined}' is inaccessible.\n")
+            if not os.path.exists(target):
+                return Response(404)
+            return Path(target)
+        return Response(404)
 
     def read(self, request: Request) -> Response:
-        target = self.resolve(request)
-        if isinstance(target, Response):
-            return target
         try:
             offset = int((request.query.get("offset") or ["-1"])[-1])
         except ValueError:
-            return text(400, "Failed to parse offset: not a number\n")
+            return text(400, "Failed to parse offset: not a number.\n")
         try:
             length = int((request.query.get("length") or ["-1"])[-1])
         except ValueError:
-            return text(400, "Failed to parse length: not a number\n")
-        if offset < -1:
-            return text(400, f"Negative offset provided: {offset}.\n")
-        if length < -1:
-            return text(400, f"Negative length provided: {length}.\n")
+            return text(400, "Failed to parse length: not a number.\n")
+        target = self.resolve(request)
+        if isinstance(target, Response):
+            return target
+        if target.is_dir():
+            return text(400, "Cannot read a directory.\n")
+        if offset < -1 or length < -1:
+            return text(400, "Negative offset or length.\n")
         try:
-            info = os.stat(target)
-            if stat.S_ISDIR(info.st_mode):
-                return text(400, "Cannot read a directory.\n")
-            if offset == -1:
-                return json_response(200, {"data": "", "offset": info.st_size})
-            count = MAX_READ_BYTES if length == -1 else min(length, MAX_READ_BYTES)
             with open(target, "rb") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                if offset == -1:
+                    offset = size
+                if length == -1:
+                    length = size - offset
+                # the agent caps one read at 16 pages
+                length = min(length, MAX_READ_BYTES)
+                if offset >= size:
+                    return json_response(200, {"data": "", "offset": size})
                 handle.seek(offset)
-                data = handle.read(count)
-        except FileNotFoundError:
-            return text(404, "File not found")
-        except OSError:
-            return text(500, "Failed to read file")
+                data = handle.read(length)
+        except OSError as error:
+            return text(500, f"Failed to open file at '{target}': {error.strerror}.\n")
         return json_response(200, {"data": data.decode("utf-8", "replace"), "offset": offset})
 
     def download(self, request: Request) -> Response:
         target = self.resolve(request)
         if isinstance(target, Response):
             return target
+        if target.is_dir():
+            return text(400, "Cannot download a directory.\n")
         try:
-            if target.is_dir():
-                return text(400, "Cannot download a directory.\n")
             data = target.read_bytes()
-        except FileNotFoundError:
-            return text(404, "File not found")
-        except OSError:
-            return text(500, "Failed to read file")
+        except OSError as error:
+            return text(500, f"Failed to open file at '{target}': {error.strerror}.\n")
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         return Response(
             200,
             data,
             {
-                "Content-Type": "application/octet-stream",
-                "Content-Disposition": f'attachment; filename="{target.name}"',
+                "Content-Type": content_type,
+                "Content-Disposition": f"attachment; filename={target.name}",
             },
         )
 
     def browse(self, request: Request) -> Response:
-        target = self.resolve(request)
+        target = self.resolve(request, inaccessible=500)
         if isinstance(target, Response):
             return target
         if not target.is_dir():
-            return text(404, "File not found")
-        wanted = posixpath.normpath(request.query["path"][-1])
+            return Response(404)
+        wanted = request.query["path"][-1].rstrip("/")
         root = os.path.realpath(target)
         entries = []
         for entry in sorted(os.scandir(target), key=lambda e: e.name):

@@ -330,3 +330,24 @@ def test_jobs_history_and_sandbox_files_survive_a_restart(localdcos):
     assert read_sandbox_file(localdcos, "kept", task_id, "out.json").text == "kept\n"
     cut = localdcos.get("/v1/jobs/cut.short?embed=history&embed=activeRuns").json()
     assert cut["activeRuns"] == [] and cut["history"]["failureCount"] == 1
+
+
+def test_files_read_past_the_end_answers_the_size(localdcos):
+    create_job(localdcos, "short.file", {"cmd": "printf abc > three.txt"})
+    start_run(localdcos, "short.file")
+    job = finished_history(localdcos, "short.file")
+    (task_id,) = job["history"]["successfulFinishedRuns"][0]["tasks"]
+    agent = localdcos.get("/mesos/state.json").json()["slaves"][0]["id"]
+    state = localdcos.get(f"/agent/{agent}/slave(1)/state.json").json()
+    (executor,) = state["completed_frameworks"][0]["completed_executors"]
+    path = executor["directory"] + "/three.txt"
+    read = f"/agent/{agent}/files/read"
+    assert localdcos.get(read, params={"path": path, "offset": 10}).json() == {
+        "data": "",
+        "offset": 3,
+    }
+    assert localdcos.get(read, params={"path": path}).json() == {"data": "", "offset": 3}
+    assert localdcos.get(read, params={"path": executor["directory"]}).status_code == 400
+    download = localdcos.get(f"/agent/{agent}/files/download", params={"path": path})
+    assert download.headers["Content-Disposition"] == "attachment; filename=three.txt"
+    assert download.headers["Content-Type"] == "text/plain"
