@@ -364,7 +364,8 @@ class Jobs:
 
     def create(self, spec: dict) -> None:
         self.specs[spec["id"]] = spec
-        self.runs[spec["id"]] = {}
+        # runs of a deleted job of the same id may still be stopping; they stay tracked
+        self.runs.setdefault(spec["id"], {})
         self.history[spec["id"]] = empty_history()
         self.cluster.changed()
 
