@@ -17,8 +17,9 @@ from pathlib import Path
 from .api import MarathonApi
 from .auth import Auth
 from .cluster import Agent, Cluster, Options
+from .router import DEFAULT_DOMAIN, Router
 from .watchdog import kill_leftovers
-from .web import Request, json_response, start_server
+from .web import start_server
 
 log = logging.getLogger("localdcos")
 CLUSTER_NAME = re.compile(r"^[a-z0-9]+(-+[a-z0-9]+)*$")
@@ -74,13 +75,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.2,
         help="how long a process must stay up before it is TASK_RUNNING",
     )
+    parser.add_argument(
+        "--router-domain",
+        default=DEFAULT_DOMAIN,
+        help="the domain of Traefik's default frontend rule Host:<app-id>.<domain>",
+    )
+    parser.add_argument(
+        "--router-exposed-by-default",
+        choices=("true", "false"),
+        default="true",
+        help="whether apps without traefik.enable are routed (Traefik's exposedByDefault)",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
-
-
-async def router_placeholder(request: Request):
-    # The Traefik-style router arrives in part 2; until then its port answers 404.
-    return json_response(404, {"message": "the localdcos router arrives in part 2"})
 
 
 def start_watchdog(work_dir: Path) -> subprocess.Popen:
@@ -118,13 +125,16 @@ async def serve(args: argparse.Namespace) -> None:
     auth = Auth(accounts, dict(args.user), args.token_ttl, work_dir / "auth-key.pem")
     clusters: list[Cluster] = []
     servers: list[asyncio.Server] = []
+    routers: list[Router] = []
     ports: dict[str, dict[str, int]] = {}
     for name, admin_port, router_port in args.cluster:
         cluster = Cluster(name, options, agent)
         cluster.load()
         api = MarathonApi(cluster, auth)
         admin = await start_server("127.0.0.1", admin_port, api.handle)
-        router = await start_server("127.0.0.1", router_port, router_placeholder)
+        traffic = Router(cluster, args.router_domain, args.router_exposed_by_default == "true")
+        routers.append(traffic)
+        router = await start_server("127.0.0.1", router_port, traffic.handle)
         cluster.port = admin.sockets[0].getsockname()[1]
         cluster.router_port = router.sockets[0].getsockname()[1]
         ports[name] = {"admin": cluster.port, "router": cluster.router_port}
@@ -143,6 +153,7 @@ async def serve(args: argparse.Namespace) -> None:
     for server in servers:
         server.close()
     await asyncio.gather(*(cluster.stop() for cluster in clusters))
+    await asyncio.gather(*(traffic.close() for traffic in routers))
     for job in schedulers:
         job.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -12,6 +12,8 @@ from datetime import datetime
 from . import apps as appdefs
 from .auth import Auth, unauthorized
 from .cluster import App, Cluster, Deployment
+from .mesos import MesosApi
+from .metronome import MetronomeApi
 from .tasks import Task
 from .web import Request, Response, StreamResponse, StreamWriter, json_response, nginx_error
 
@@ -74,6 +76,8 @@ class MarathonApi:
     def __init__(self, cluster: Cluster, auth: Auth):
         self.cluster = cluster
         self.auth = auth
+        self.metronome = MetronomeApi(cluster.jobs)
+        self.mesos = MesosApi(cluster)
 
     # ---- admin router ------------------------------------------------------------------
 
@@ -85,8 +89,18 @@ class MarathonApi:
             return self.auth.login(request)
         if self.auth.enabled and not self.auth.authorized(request):
             return unauthorized()
-        if path == "/service/marathon":
-            return Response(301, b"", {"Location": "/service/marathon/"})
+        if path in ("/service/marathon", "/service/metronome"):
+            return Response(301, b"", {"Location": path + "/"})
+        if path.startswith("/service/metronome/"):
+            path = path[len("/service/metronome") :]
+            if path == "/v1" or path.startswith("/v1/"):
+                return await self.metronome.handle(request, path)
+            return nginx_error(404)
+        if path == "/v1" or path.startswith("/v1/"):
+            return await self.metronome.handle(request, path)
+        mesos = self.mesos.master(request, path) or self.mesos.agent(request, path)
+        if mesos is not None:
+            return mesos
         if path == "/marathon":
             return Response(307, b"", {"Location": "/marathon/"})
         for prefix in ("/service/marathon", "/marathon"):

@@ -12,6 +12,8 @@ import random
 import signal
 import time
 import uuid
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from .apps import (
 )
 from .events import EventBus
 from .health import http_get, probe
+from .jobs import Jobs
 from .tasks import (
     CONDITIONS,
     HOST,
@@ -40,6 +43,8 @@ log = logging.getLogger("localdcos")
 
 DEFAULT_KILL_GRACE_SECONDS = 3.0
 MAX_VERSIONS = 50
+# Mesos keeps this many completed tasks per framework (--max_completed_tasks_per_framework)
+MAX_COMPLETED_TASKS = 1000
 HOST_PORTS = range(31000, 32001)
 SERVICE_PORTS = range(10000, 20001)
 BASE_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "TMPDIR")
@@ -161,6 +166,14 @@ class Cluster:
         self.events = EventBus()
         self.slave_id = f"{uuid.uuid5(uuid.NAMESPACE_DNS, name)}-S0"
         self.framework_id = f"{uuid.uuid5(uuid.NAMESPACE_URL, name)}-0000"
+        self.metronome_framework_id = f"{uuid.uuid5(uuid.NAMESPACE_URL, name)}-0001"
+        # finished tasks as the Mesos master and agent remember them, newest last
+        self.completed: dict[str, deque[dict]] = {
+            self.framework_id: deque(maxlen=MAX_COMPLETED_TASKS),
+            self.metronome_framework_id: deque(maxlen=MAX_COMPLETED_TASKS),
+        }
+        # bumped on every change a router must see (task states, readiness, app definitions)
+        self.revision = 0
         self.dir = options.work_dir / name
         self.state_file = self.dir / "state.json"
         self.port = 0
@@ -170,6 +183,7 @@ class Cluster:
         self._running = True
         self._background: set[asyncio.Task] = set()
         self._last_version = 0.0
+        self.jobs = Jobs(self)
 
     # ---- time and versions -------------------------------------------------------------
 
@@ -189,6 +203,7 @@ class Cluster:
 
     def changed(self) -> None:
         self._dirty = True
+        self.revision += 1
         self.wake()
 
     def _spawn_background(self, coroutine) -> asyncio.Task:
@@ -213,6 +228,10 @@ class Cluster:
             app = App(spec=record["spec"], versions={})
             app.deployment = Deployment(**record["deployment"])
             self.stopping[app.id] = app
+        for framework_id, records in state.get("completedTasks", {}).items():
+            if framework_id in self.completed:
+                self.completed[framework_id].extend(records)
+        self.jobs.load(state.get("metronome", {}))
         versions = [app.spec["version"] for app in self.apps.values()]
         self._last_version = time.time()
         log.info("%s: %d apps restored (%d versions)", self.name, len(self.apps), len(versions))
@@ -234,6 +253,8 @@ class Cluster:
                 for app in self.stopping.values()
                 if app.deployment
             ],
+            "completedTasks": {key: list(records) for key, records in self.completed.items()},
+            "metronome": self.jobs.to_record(),
         }
         temporary = self.state_file.with_suffix(".tmp")
         temporary.write_text(json.dumps(state))
@@ -384,6 +405,7 @@ class Cluster:
     # ---- task lifecycle ------------------------------------------------------------------
 
     def _publish_status(self, task: Task) -> None:
+        self.revision += 1
         self.events.publish(
             "status_update_event",
             slaveId=self.slave_id,
@@ -434,30 +456,66 @@ class Cluster:
         return True
 
     async def _start(self, app: App, task: Task, spec: dict) -> None:
-        config = None
         docker = (spec.get("container") or {}).get("docker")
+        image = None
         if spec.get("container", {}).get("type", "DOCKER") == "DOCKER" and docker:
-            try:
-                config = await self.agent.resolve(docker["image"], docker["forcePullImage"])
-            except images.ImageError as error:
-                task.message = f"Failed to launch container: {error}"
-                self._finish(app, task, "TASK_FAILED")
-                return
-        if task.state != "TASK_STAGING" or not self._running:
-            return
-        argv = command_for(spec, config)
-        if not argv:
-            task.message = "Failed to launch container: no command given"
+            image = docker["image"]
+
+        def failed(text: str) -> None:
+            task.message = text
             self._finish(app, task, "TASK_FAILED")
-            return
+
+        assert task.sandbox is not None
+        started = await self.start_process(
+            task,
+            spec,
+            image=image,
+            force_pull=bool(docker and docker["forcePullImage"]),
+            env=lambda: {
+                **marathon_env(spec, task, task.sandbox),
+                **{k: v for k, v in spec["env"].items() if isinstance(v, str)},
+            },
+            failed=failed,
+        )
+        if started:
+            task.state = "TASK_STARTING"
+            self._publish_status(task)
+
+    async def start_process(
+        self,
+        task: Task,
+        command: dict,
+        *,
+        image: str | None,
+        force_pull: bool,
+        env: Callable[[], dict[str, str]],
+        failed: Callable[[str], None],
+    ) -> bool:
+        """Pull the image, make the sandbox and spawn the command there, as a Mesos agent does.
+
+        `command` holds cmd or args; `env` gives the scheduler's variables, which sit above the
+        image's; a launch that cannot happen is reported through `failed`.
+        """
+        config = None
+        if image:
+            try:
+                config = await self.agent.resolve(image, force_pull)
+            except images.ImageError as error:
+                failed(f"Failed to launch container: {error}")
+                return False
+        if task.state != "TASK_STAGING" or not self._running:
+            return False
+        argv = command_for(command, config)
+        if not argv:
+            failed("Failed to launch container: no command given")
+            return False
         assert task.sandbox is not None
         task.sandbox.mkdir(parents=True, exist_ok=True)
-        env = {k: os.environ[k] for k in BASE_ENV_KEYS if k in os.environ}
+        environment = {k: os.environ[k] for k in BASE_ENV_KEYS if k in os.environ}
         if config:
-            env.update(line.partition("=")[::2] for line in config.env)
-        env.update(marathon_env(spec, task, task.sandbox))
-        env.update({k: v for k, v in spec["env"].items() if isinstance(v, str)})
-        task.env = env
+            environment.update(line.partition("=")[::2] for line in config.env)
+        environment.update(env())
+        task.env = environment
         cwd = task.sandbox
         if config and config.working_dir:
             cwd = Path(config.working_dir)
@@ -466,16 +524,14 @@ class Cluster:
                 cwd = task.sandbox / config.working_dir.lstrip("/")
                 cwd.mkdir(parents=True, exist_ok=True)
         try:
-            spawn(task, argv, env, cwd)
+            spawn(task, argv, environment, cwd)
         except (OSError, ValueError) as error:
-            task.message = f"Failed to launch container: {error}"
-            self._finish(app, task, "TASK_FAILED")
-            return
+            failed(f"Failed to launch container: {error}")
+            return False
         assert task.process is not None
         self.agent.remember_pid(task.process.pid, alive=True)
         self._watch_exit(task)
-        task.state = "TASK_STARTING"
-        self._publish_status(task)
+        return True
 
     def _watch_exit(self, task: Task) -> None:
         """Wake the scheduler the moment the process exits (pidfd), not at the next tick."""
@@ -493,16 +549,40 @@ class Cluster:
 
         loop.add_reader(descriptor, exited)
 
-    def _finish(self, app: App, task: Task, state: str) -> None:
-        """A task reached a terminal state: forget it, record failures, back off."""
+    def task_ended(self, task: Task, state: str, framework_id: str, name: str) -> None:
+        """Agent bookkeeping for a task that reached a terminal state, in either framework."""
         task.state = state
+        task.finished_at = time.time()
         for watcher in task.watchers:
             watcher.cancel()
-        app.tasks.pop(task.id, None)
         self.agent.live_tasks -= 1
         self.agent.release_host_ports(task.ports)
         if task.process is not None:
             self.agent.remember_pid(task.process.pid, alive=False)
+        self.completed[framework_id].append(
+            {**self.mesos_task(task, framework_id, name), "finished_at": task.finished_at}
+        )
+        self._dirty = True
+
+    def mesos_task(self, task: Task, framework_id: str, name: str) -> dict:
+        """What the Mesos master and agent know of a task (the command executor's id is the
+        task's)."""
+        return {
+            "id": task.id,
+            "name": name,
+            "framework_id": framework_id,
+            "executor_id": task.id,
+            "slave_id": self.slave_id,
+            "state": task.state,
+            "container": task.container_id,
+            "sandbox": str(task.sandbox) if task.sandbox else "",
+            "started_at": task.spawned_at or task.staged_at,
+        }
+
+    def _finish(self, app: App, task: Task, state: str) -> None:
+        """A task reached a terminal state: forget it, record failures, back off."""
+        app.tasks.pop(task.id, None)
+        self.task_ended(task, state, self.framework_id, task_name(app.id))
         self._publish_status(task)
         if state in ("TASK_FAILED", "TASK_FINISHED"):
             app.last_failure = {
@@ -661,6 +741,7 @@ class Cluster:
                 pass
             task.readiness[check["name"]] = result
             if result["ready"]:
+                self.revision += 1
                 self.wake()
                 return
             await asyncio.sleep(interval)
@@ -782,6 +863,10 @@ class Cluster:
             except Exception:
                 # one app's trouble must not stop the scheduler for the others
                 log.exception("%s: scheduling %s failed", self.name, app.id)
+        try:
+            self.jobs.tick(now)
+        except Exception:
+            log.exception("%s: scheduling jobs failed", self.name)
 
     async def run(self) -> None:
         self._wakeup = asyncio.Event()
@@ -799,20 +884,20 @@ class Cluster:
     async def stop(self, budget: float = 10.0) -> None:
         """Every task ends: SIGTERM to each process group, SIGKILL after its grace period."""
         self._running = False
-        tasks = [
-            (app, t)
+        tasks: list[tuple[App | None, Task, float]] = [
+            (app, t, app.spec.get("taskKillGracePeriodSeconds", DEFAULT_KILL_GRACE_SECONDS))
             for app in list(self.apps.values()) + list(self.stopping.values())
             for t in app.tasks.values()
         ]
+        tasks += [(None, task, grace) for task, grace in self.jobs.live_tasks()]
         now = time.time()
         deadlines = {}
-        for app, task in tasks:
+        for _, task, grace in tasks:
             task.kill_requested = True
             signal_group(task, signal.SIGTERM)
-            grace = app.spec.get("taskKillGracePeriodSeconds", DEFAULT_KILL_GRACE_SECONDS)
             deadlines[task.id] = now + min(self.scaled(grace), budget)
         while True:
-            alive = [t for _, t in tasks if t.process and t.process.poll() is None]
+            alive = [t for _, t, _ in tasks if t.process and t.process.poll() is None]
             if not alive:
                 break
             now = time.time()
@@ -820,11 +905,17 @@ class Cluster:
                 if now >= deadlines[task.id]:
                     signal_group(task, signal.SIGKILL)
             await asyncio.sleep(0.02)
-        for app, task in tasks:
+        for app, task, _ in tasks:
             # whatever else the task started in its process group ends with it
             signal_group(task, signal.SIGKILL)
-            if task.id in app.tasks:
+            if app is not None and task.id in app.tasks:
                 self._finish(app, task, "TASK_KILLED")
+        self.jobs.stopped()
         for job in list(self._background):
             job.cancel()
         self.save()
+
+
+def task_name(app_id: str) -> str:
+    """Marathon names a Mesos task after the app id as a host name: /dev/hello -> hello.dev."""
+    return ".".join(reversed([s for s in app_id.split("/") if s]))

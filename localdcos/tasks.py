@@ -52,6 +52,9 @@ class Task:
     kill_deadline: float = 0.0
     message: str = ""
     watchers: list[asyncio.Task] = field(default_factory=list)
+    # the Mesos container id of the task's run; its sandbox path in Mesos's layout ends with it
+    container_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    finished_at: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -34,7 +34,9 @@ REASONS = {
     415: "Unsupported Media Type",
     422: "Unprocessable Entity",
     500: "Internal Server Error",
+    502: "Bad Gateway",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
 }
 
 
@@ -47,6 +49,10 @@ class Request:
     body: bytes
     client_ip: str
     raw_uri: str = ""
+    # the request target as sent (path and query, still encoded) and every header in order,
+    # for the router, which forwards them unchanged
+    target: str = ""
+    header_list: list[tuple[str, str]] = field(default_factory=list)
 
     def flag(self, name: str, default: bool = False) -> bool:
         """A query boolean, case-insensitive as Marathon parses them (`True`, `true`)."""
@@ -61,6 +67,10 @@ class Response:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # headers that may repeat (Set-Cookie from a proxied server), written after `headers`
+    header_list: list[tuple[str, str]] = field(default_factory=list)
+    # a proxied server's own reason phrase; else the standard one
+    reason: str = ""
 
 
 class StreamResponse:
@@ -139,12 +149,14 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> b
 
 
 async def _write_response(writer: asyncio.StreamWriter, response: Response, keep: bool) -> None:
-    lines = [f"HTTP/1.1 {response.status} {REASONS.get(response.status, 'Unknown')}"]
+    reason = response.reason or REASONS.get(response.status, "Unknown")
+    lines = [f"HTTP/1.1 {response.status} {reason}"]
     headers = {"Server": "localdcos", **response.headers}
     headers["Content-Length"] = str(len(response.body))
     if not keep:
         headers["Connection"] = "close"
     lines += [f"{name}: {value}" for name, value in headers.items()]
+    lines += [f"{name}: {value}" for name, value in response.header_list]
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body)
     await writer.drain()
 
@@ -169,10 +181,12 @@ async def _serve_connection(
                 if not version.startswith("HTTP/1."):
                     raise ValueError(version)
                 headers: dict[str, str] = {}
+                header_list: list[tuple[str, str]] = []
                 for line in header_lines:
                     if line:
                         name, _, value = line.partition(":")
                         headers[name.strip().lower()] = value.strip()
+                        header_list.append((name.strip(), value.strip()))
             except ValueError:
                 await _write_response(writer, nginx_error(400), keep=False)
                 return
@@ -191,6 +205,8 @@ async def _serve_connection(
                 body=body,
                 client_ip=client_ip,
                 raw_uri=split.path,
+                target=target,
+                header_list=header_list,
             )
             try:
                 response = await handler(request)

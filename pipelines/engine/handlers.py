@@ -42,10 +42,6 @@ def event(execution: Execution, status: str, stage: Stage | None = None, **detai
     ExecutionEvent.objects.create(execution=execution, stage=stage, status=status, details=details)
 
 
-def _touch(execution: Execution) -> None:
-    Execution.objects.filter(id=execution.id).update(updated_at=now())
-
-
 # Executions
 
 
@@ -129,6 +125,7 @@ def final_status(execution: Execution, top_level: list[Stage]) -> Status:
 
 
 def complete_execution(execution: Execution, status: Status | None = None) -> None:
+    execution.refresh_from_db(fields=["canceled"])
     top_level = list(execution.stages.filter(parent=None))
     status = status or final_status(execution, top_level)
     claimed = Execution.objects.filter(id=execution.id, status__in=ACTIVE).update(
@@ -185,29 +182,37 @@ def start_stage(stage_id: str) -> None:
         stages = list(execution.stages.all())
         if execution.canceled or not _ready(stage, stages):
             return
+        verdict = _prepare(stage, execution, stages)
         lease, started = _lease(), now()
+        # The claim writes the evaluated context too: one statement, not two.
         claimed = Stage.objects.filter(id=stage.id, status=Status.NOT_STARTED).update(
-            status=Status.RUNNING, start_time=started, wake_at=lease
+            status=Status.RUNNING, start_time=started, wake_at=lease, context=stage.context
         )
         if not claimed:
             return
         stage.status, stage.start_time, stage.wake_at = Status.RUNNING, started, lease
-        _touch(execution)
         event(execution, Status.RUNNING, stage)
-        if not _prepare(stage, execution, stages):
+        if verdict is not None:
+            status, error, context = verdict
+            _complete(stage, status, error=error, context=context)
+            return
+        befores = _before_stages(stage, stage_type_for(stage.type))
+        if befores:
+            _add_children(stage, befores, Stage.BEFORE)
             return
     # What was just read and written is current: no need to read it again to run.
     _execute(stage, lease, [stage if s.id == stage.id else s for s in stages])
 
 
-def _prepare(stage: Stage, execution: Execution, stages: list[Stage]) -> bool:
-    """Evaluate the config, check it may run, plan synthetic stages. False: nothing to run."""
+def _prepare(
+    stage: Stage, execution: Execution, stages: list[Stage]
+) -> tuple[Status, str, dict] | None:
+    """Evaluate the stage's config into its context. None: run it; else how it ends at once
+    (status, error, context to record): unknown type, disabled, or failed expressions."""
     stage_type = stage_type_for(stage.type)
     if stage_type is None:
-        _complete(stage, Status.TERMINAL, error=f"unknown stage type {stage.type!r}")
-        return False
-    scope_stages = [s if s.id != stage.id else stage for s in stages]
-    exec_json = execution_json(execution, scope_stages)
+        return Status.TERMINAL, f"unknown stage type {stage.type!r}", {}
+    exec_json = execution_json(execution, stages)
     me = next(s for s in exec_json["stages"] if s["id"] == str(stage.id))
     me["context"] = dict(stage.config)
     root = stage_scope(me, exec_json)
@@ -217,8 +222,7 @@ def _prepare(stage: Stage, execution: Execution, stages: list[Stage]) -> bool:
 
     enabled, why = _enabled(stage, root, environment)
     if not enabled:
-        _complete(stage, Status.SKIPPED, context={"stageEnabled": why})
-        return False
+        return Status.SKIPPED, "", {"stageEnabled": why}
 
     raw = {key: stage.config[key] for key in stage_type.raw_keys if key in stage.config}
     to_evaluate = {k: v for k, v in stage.config.items() if k not in raw}
@@ -227,19 +231,12 @@ def _prepare(stage: Stage, execution: Execution, stages: list[Stage]) -> bool:
     if summary:
         context["expressionEvaluationSummary"] = summary
     stage.context = context
-    stage.save(update_fields=["context"])
     failed = [
         text for text, entries in summary.items() if any(e["level"] == "ERROR" for e in entries)
     ]
     if failed and stage.config.get("failOnFailedExpressions"):
-        _complete(stage, Status.TERMINAL, error=f"expressions failed: {', '.join(failed)}")
-        return False
-
-    befores = _before_stages(stage, stage_type)
-    if befores:
-        _add_children(stage, befores, Stage.BEFORE)
-        return False
-    return True
+        return Status.TERMINAL, f"expressions failed: {', '.join(failed)}", {}
+    return None
 
 
 def _enabled(stage: Stage, root: dict, environment: Environment) -> tuple[bool, str]:
@@ -369,21 +366,24 @@ def _timed_out(stage: Stage, stage_type, run: StageRun) -> bool:
 
 
 def _record(stage: Stage, lease: datetime, outcome: Outcome) -> None:
+    """Store what a run found, if the lease still holds: anyone who acted on the stage
+    meanwhile (cancel, pause, restart, skip, a judgment) moved its wake_at, and wins."""
     with transaction.atomic():
-        current = Stage.objects.select_for_update().filter(id=stage.id).first()
-        if current is None or current.status != Status.RUNNING or current.wake_at != lease:
-            return  # cancelled, paused, restarted or skipped meanwhile: that wins
-        current.context = {**current.context, **outcome.context}
-        current.outputs = {**current.outputs, **outcome.outputs}
+        context = {**stage.context, **outcome.context}
+        outputs = {**stage.outputs, **outcome.outputs}
         if outcome.status == Status.RUNNING:
-            current.wake_at = now() + timedelta(seconds=max(outcome.delay, 0))
-            current.save(update_fields=["context", "outputs", "wake_at"])
-            messages.send("run_stage", str(current.id), token(current.wake_at), delay=outcome.delay)
+            wake_at = now() + timedelta(seconds=max(outcome.delay, 0))
+            held = Stage.objects.filter(id=stage.id, status=Status.RUNNING, wake_at=lease).update(
+                context=context, outputs=outputs, wake_at=wake_at
+            )
+            if held:
+                messages.send("run_stage", str(stage.id), token(wake_at), delay=outcome.delay)
             return
+        stage.context, stage.outputs = context, outputs
         status = outcome.status
         if status == Status.TERMINAL:
-            status = failure_status(current.context)
-        _complete(current, status, error=outcome.error)
+            status = failure_status(context)
+        _complete(stage, status, error=outcome.error, lease=lease)
 
 
 def failure_status(config: dict[str, Any]) -> Status:
@@ -396,10 +396,20 @@ def failure_status(config: dict[str, Any]) -> Status:
     return Status.STOPPED
 
 
-def _complete(stage: Stage, status: Status, error: str = "", context: dict | None = None) -> None:
+def _complete(
+    stage: Stage,
+    status: Status,
+    error: str = "",
+    context: dict | None = None,
+    lease: datetime | None = None,
+) -> None:
     """Complete STAGE (in the caller's transaction), then move on: its after or on-failure
-    stages, its parent, or the stages downstream and the execution."""
+    stages, its parent, or the stages downstream and the execution. With LEASE, only if the
+    stage still holds it."""
     stage_type = stage_type_for(stage.type)
+    mine = Stage.objects.filter(id=stage.id, status__in=ACTIVE)
+    if lease is not None:
+        mine = mine.filter(wake_at=lease)
     if context:
         stage.context = {**stage.context, **context}
     if stage_type and not stage.context.get("_syntheticAfterPlanned"):
@@ -412,13 +422,13 @@ def _complete(stage: Stage, status: Status, error: str = "", context: dict | Non
         if afters:
             stage.context["_syntheticAfterPlanned"] = status
             stage.error = error
-            stage.save(update_fields=["context", "outputs", "error"])
-            _add_children(stage, afters, Stage.AFTER)
+            if mine.update(context=stage.context, outputs=stage.outputs, error=error):
+                _add_children(stage, afters, Stage.AFTER)
             return
     planned = stage.context.get("_syntheticAfterPlanned")
     if planned and planned != Status.SUCCEEDED and status == Status.SUCCEEDED:
         status = planned  # on-failure stages ran; the stage still failed
-    claimed = Stage.objects.filter(id=stage.id, status__in=ACTIVE).update(
+    claimed = mine.update(
         status=status,
         end_time=now(),
         wake_at=None,
@@ -429,13 +439,16 @@ def _complete(stage: Stage, status: Status, error: str = "", context: dict | Non
     if not claimed:
         return
     stage.status = status
-    execution = Execution.objects.select_for_update().get(id=stage.execution_id)
-    event(execution, status, stage, error=error or stage.error)
-    _touch(execution)
+    # Touching the execution locks its row, so branches ending at once take turns deciding
+    # what comes next; the row count says whether the execution is still going.
+    active = Execution.objects.filter(id=stage.execution_id, status__in=ACTIVE).update(
+        updated_at=now()
+    )
+    event(stage.execution, status, stage, error=error or stage.error)
     if stage.parent_id:
         _continue_parent(stage)
-    else:
-        _continue_execution(execution, stage)
+    elif active:
+        _continue_execution(stage.execution, stage)
 
 
 def _continue_parent(child: Stage) -> None:
@@ -473,8 +486,6 @@ def wake(stage: Stage) -> None:
 
 
 def _continue_execution(execution: Execution, stage: Stage) -> None:
-    if execution.status not in ACTIVE:
-        return
     if stage.status in (Status.TERMINAL, Status.CANCELED):
         complete_execution(execution)
         return
