@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from pipelines import services
 from pipelines.config import InvalidConfig
 from pipelines.server_group_forms import ServerGroupForm
-from pipelines.stages.server_groups import CreateServerGroup
+from pipelines.stages.server_groups import CloneServerGroup, CreateServerGroup
 from providers.dcos import operations as ops
 from spinui.audit import audit_record
 from spinui.models import Application, ServerGroup
@@ -192,23 +192,33 @@ def server_group_create(request: HtmxHttpRequest, name: str) -> HttpResponse:
     preview = form.preview() if data is not None else form.preview_initial()
     if request.method == "POST" and request.POST.get("submit") == "create" and form.is_valid():
         description = form.description()
-        job = [
-            {
-                "type": "createServerGroup",
-                "application": application.name,
-                "cloudProvider": "dcos",
-                **form.where(),
-                **description,
+        stage = {
+            "type": "createServerGroup",
+            "application": application.name,
+            "cloudProvider": "dcos",
+            **form.where(),
+            **description,
+        }
+        if source:
+            # The cache hides credential-like env values; the clone stage reads them from
+            # Marathon, so a value left hidden in the form is copied, not replaced by dots.
+            account, region, server_group = (source.split("/", 2) + ["", ""])[:3]
+            stage["type"] = "cloneServerGroup"
+            stage["source"] = {
+                "account": account,
+                "region": region,
+                "serverGroupName": server_group,
             }
-        ]
-        errors = CreateServerGroup().validate(job[0], "")
+        stage_type = CloneServerGroup() if source else CreateServerGroup()
+        job = [stage]
+        errors = stage_type.validate(stage, "")
         for problem in errors:
             form.add_error(None, f"{problem.path}: {problem.message}")
         if not errors:
             execution = _start(
                 request,
                 application,
-                f"Create server group {preview['name']}",
+                f"{'Clone' if source else 'Create'} server group {preview['name']}",
                 job,
                 f"{form.cleaned_data['placement']}/{preview['name']}",
             )

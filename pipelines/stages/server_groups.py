@@ -22,6 +22,7 @@ from providers.dcos import operations as ops
 from providers.dcos.model import UP
 from providers.dcos.naming import NamingError, ServerGroupName, cluster_name
 from providers.dcos.transport import Conflict, DcosError
+from spinui.infrastructure import HIDDEN
 from spinui.models import Application
 from spinui.traffic_guards import refusal, up_count
 
@@ -609,10 +610,15 @@ class CloneServerGroup(CreateServerGroup):
         application = run.execution["application"]
         if original.application != application:
             raise OperationError(f"{name} belongs to {original.application}, not {application}")
-        description = {
-            **ops.description_from(original.definition),
-            **self.description_keys(run.context),
-        }
+        copied = ops.description_from(original.definition)
+        description = {**copied, **self.description_keys(run.context)}
+        if isinstance(description.get("env"), dict):
+            # A value the cache showed hidden (and a form sent back as such) keeps its own.
+            real = copied.get("env") or {}
+            description["env"] = {
+                key: real.get(key, value) if value == HIDDEN else value
+                for key, value in description["env"].items()
+            }
         stack = run.context.get("stack", original.stack) or ""
         detail = run.context.get("freeFormDetails", original.detail) or ""
         return description, ServerGroupName(application, stack, detail)

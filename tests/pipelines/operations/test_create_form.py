@@ -111,3 +111,25 @@ def test_a_user_without_write_on_the_application_cannot_open_the_form(client, ap
     assign_perm("read_application", alice, app)
     client.force_login(alice)
     assert client.get(URL).status_code == 403
+
+
+def test_cloning_from_the_form_copies_values_the_cache_hides(
+    client, engine, app, deployer, localdcos
+):
+    orchestrate(engine, app, deployer, create(stack="web", env={"DB_PASSWORD": "s3cret"}))
+    region_refresh(region=deployer.region)
+    client.force_login(deployer)
+    url = URL + "?clone=dev/dev/hello-web-v000"
+    form = client.get(url).context["form"]
+    assert form["env"].value() == "DB_PASSWORD=••••••"  # never shown
+    data = {
+        name: ("on" if value is True else value)
+        for name, value in ((f.name, f.value()) for f in form)
+        if value is not None and value is not False
+    }
+    response = client.post(url, {**data, "instances": "2", "submit": "create"})
+    assert response.status_code == 302, response.context["form"].errors
+    execution = Execution.objects.get(name="Clone server group hello-web-v001")
+    assert settle(engine, execution).status == Status.SUCCEEDED
+    copy = localdcos.app("/dev/hello-web-v001")
+    assert copy["env"] == {"DB_PASSWORD": "s3cret"} and copy["instances"] == 2
