@@ -13,7 +13,12 @@ from pipelines import services
 from pipelines.models import Execution
 from pipelines.status import COMPLETE
 from spinui.models import Account, Application, Region
-from tests.pipelines.engine.conftest import alice, app, engine  # noqa: F401 - shared fixtures
+from tests.pipelines.engine.conftest import (  # noqa: F401 - shared fixtures
+    alice,
+    app,
+    engine,
+    run_pipeline,
+)
 from tests.providers.conftest import localdcos, start_localdcos, wait_until  # noqa: F401
 
 HELLO = {"docker": {"image": {"imageId": "spinui/hello:1.0"}}, "cpus": 0.01, "mem": 16}

@@ -231,3 +231,33 @@ def test_a_stage_with_a_bad_config_is_refused_with_json_paths(engine, app, deplo
         "/job/1/networkType",
         "/job/1/constraints",
     } <= paths
+
+
+def test_a_pipeline_deploys_then_resizes_with_the_same_stages(
+    engine, app, deployer, localdcos, run_pipeline
+):
+    from tests.pipelines.operations.conftest import settle
+
+    execution = run_pipeline(
+        [
+            {"refId": "1", "requisiteStageRefIds": [], "name": "Deploy", **create(stack="prod")},
+            {
+                "refId": "2",
+                "requisiteStageRefIds": ["1"],
+                "name": "Grow",
+                **act(
+                    "resizeServerGroup",
+                    cluster="hello-prod",
+                    target="current_asg_dynamic",
+                    capacity={"desired": 3},
+                ),
+            },
+        ],
+        settle=False,
+    )
+    execution = settle(engine, execution)
+    assert execution.status == Status.SUCCEEDED
+    assert execution.stages.get(ref_id="1").outputs["deploy.server.groups"] == {
+        "dev": ["hello-prod-v000"]
+    }
+    assert localdcos.app("/dev/hello-prod-v000")["instances"] == 3
