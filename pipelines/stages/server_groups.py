@@ -622,3 +622,13 @@ class CloneServerGroup(CreateServerGroup):
         stack = run.context.get("stack", original.stack) or ""
         detail = run.context.get("freeFormDetails", original.detail) or ""
         return description, ServerGroupName(application, stack, detail)
+
+
+@register
+class TerminateInstanceAndDecrementServerGroup(TerminateInstances):
+    type = "terminateInstanceAndDecrementServerGroup"
+    label = "Terminate Instances and Shrink"
+    description = "Kills the given instances and lowers the server group's instances by as many."
+
+    def plan(self, target: Target, context: dict[str, Any]) -> dict[str, Any]:
+        return super().plan(target, {**context, "shrink": True})

@@ -261,3 +261,22 @@ def test_a_pipeline_deploys_then_resizes_with_the_same_stages(
         "dev": ["hello-prod-v000"]
     }
     assert localdcos.app("/dev/hello-prod-v000")["instances"] == 3
+
+
+def test_terminate_and_decrement_is_a_terminate_that_shrinks(engine, app, deployer, localdcos):
+    orchestrate(engine, app, deployer, create(capacity={"desired": 2}))
+    task, _ = running(localdcos, "/dev/hello-v000")
+    execution = orchestrate(
+        engine,
+        app,
+        deployer,
+        {
+            "type": "terminateInstanceAndDecrementServerGroup",
+            "credentials": "dev",
+            "region": "dev",
+            "serverGroupName": "hello-v000",
+            "instanceIds": [task],
+        },
+    )
+    assert execution.status == Status.SUCCEEDED, only_stage(execution).error
+    assert localdcos.app("/dev/hello-v000")["instances"] == 1
