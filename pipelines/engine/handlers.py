@@ -174,6 +174,7 @@ def _position(stage: Stage) -> int:
 
 
 def start_stage(stage_id: str) -> None:
+    started = now()  # a stage starts when its handler takes it up; evaluating it is its work
     with transaction.atomic():
         stage = Stage.objects.select_related("execution__application").get(id=stage_id)
         execution = stage.execution
@@ -183,7 +184,7 @@ def start_stage(stage_id: str) -> None:
         if execution.canceled or not _ready(stage, stages):
             return
         verdict = _prepare(stage, execution, stages)
-        lease, started = _lease(), now()
+        lease = _lease()
         # The claim writes the evaluated context too: one statement, not two.
         claimed = Stage.objects.filter(id=stage.id, status=Status.NOT_STARTED).update(
             status=Status.RUNNING, start_time=started, wake_at=lease, context=stage.context
