@@ -1,5 +1,7 @@
 import os
 import shutil
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -25,3 +27,15 @@ def fast_password_hashing(settings) -> None:
 def pytest_collection_modifyitems(items: list) -> None:
     """Slow end-to-end tests run last, so a quick failure shows first."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
+
+
+def wait_until(check: Callable[[], object], timeout: float = 15.0, interval: float = 0.05):
+    """Poll until check() is truthy; its value, or a failure after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")

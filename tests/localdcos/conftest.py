@@ -8,28 +8,17 @@ import select
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.conftest import wait_until  # noqa: F401  (the tests here import it from this module)
+
 ROOT = Path(__file__).resolve().parents[2]
 # Marathon's defaults are long; tests run localdcos 20x faster instead of sleeping.
 TIME_SCALE = "0.05"
-
-
-def wait_until(check: Callable[[], object], timeout: float = 15.0, interval: float = 0.05):
-    """Poll until check() is truthy; return its value or fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
 
 
 class LocalDcos:

@@ -12,7 +12,6 @@ import ssl
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,22 +24,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from providers.dcos.config import RegionConfig
+from tests.conftest import wait_until  # noqa: F401  (the tests here import it from this module)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Marathon's long defaults (grace periods, backoff) are shortened, never slept through.
 TIME_SCALE = "0.05"
-
-
-def wait_until(check: Callable[[], object], timeout: float = 15.0, interval: float = 0.02):
-    """Poll until check() is truthy; its value, or a failure after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
 
 
 class LocalDcos:
