@@ -22,22 +22,28 @@ TIME_SCALE = "0.05"
 
 
 class LocalDcos:
-    def __init__(self, work_dir: Path, extra: list[str] | None = None):
+    """One `python -m localdcos` process serving clusters `dev` and `prod`; the provider
+    tests extend it with their region configs."""
+
+    def __init__(
+        self, work_dir: Path, extra: list[str] | None = None, ports: dict[str, int] | None = None
+    ):
         self.work_dir = work_dir
         self.extra = extra or []
+        self.wanted_ports = ports or {}
         self.process: subprocess.Popen | None = None
         self.ports: dict = {}
         self.session = requests.Session()
 
     def start(self) -> LocalDcos:
+        clusters = []
+        for name in ("dev", "prod"):
+            clusters += ["--cluster", f"{name}={self.wanted_ports.get(name, 0)}:0"]
         command = [
             sys.executable,
             "-m",
             "localdcos",
-            "--cluster",
-            "dev=0:0",
-            "--cluster",
-            "prod=0:0",
+            *clusters,
             "--work-dir",
             str(self.work_dir),
             "--time-scale",
@@ -53,7 +59,9 @@ class LocalDcos:
         log.close()
         ready, _, _ = select.select([self.process.stdout], [], [], 20)
         assert ready, "localdcos printed no ports within 20 s"
-        self.ports = json.loads(self.process.stdout.readline())
+        line = self.process.stdout.readline()
+        assert line, f"localdcos exited: see {self.work_dir}.log"
+        self.ports = json.loads(line)
         return self
 
     def stop(self) -> None:
@@ -64,8 +72,16 @@ class LocalDcos:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process and self.process.stdout:
+            self.process.stdout.close()
         self.session.close()
         self.session = requests.Session()
+
+    def restart(self) -> LocalDcos:
+        """The same clusters on the same ports, with the apps they had."""
+        self.stop()
+        self.wanted_ports = {name: ports["admin"] for name, ports in self.ports.items()}
+        return self.start()
 
     def url(self, cluster: str = "dev") -> str:
         return f"http://127.0.0.1:{self.ports[cluster]['admin']}"

@@ -4,91 +4,25 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import json
-import os
-import select
-import signal
 import ssl
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from providers.dcos.config import RegionConfig
-from tests.conftest import wait_until  # noqa: F401  (the tests here import it from this module)
-
-ROOT = Path(__file__).resolve().parents[2]
-# Marathon's long defaults (grace periods, backoff) are shortened, never slept through.
-TIME_SCALE = "0.05"
+from tests.conftest import wait_until
+from tests.localdcos.conftest import LocalDcos as BaseLocalDcos  # noqa: F401  (the tests here import it from this module)
 
 
-class LocalDcos:
-    """One `python -m localdcos` process serving clusters `dev` and `prod`."""
-
-    def __init__(self, work_dir: Path, extra: list[str], ports: dict[str, int] | None = None):
-        self.work_dir = work_dir
-        self.extra = extra
-        self.wanted_ports = ports or {}
-        self.process: subprocess.Popen | None = None
-        self.ports: dict[str, dict[str, int]] = {}
-
-    def start(self) -> LocalDcos:
-        clusters = []
-        for name in ("dev", "prod"):
-            clusters += ["--cluster", f"{name}={self.wanted_ports.get(name, 0)}:0"]
-        command = [
-            sys.executable,
-            "-m",
-            "localdcos",
-            *clusters,
-            "--work-dir",
-            str(self.work_dir),
-            "--time-scale",
-            TIME_SCALE,
-            "--tick",
-            "0.05",
-            *self.extra,
-        ]
-        log = open(self.work_dir.parent / f"{self.work_dir.name}.log", "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=log, env={**os.environ}
-        )
-        log.close()
-        ready, _, _ = select.select([self.process.stdout], [], [], 20)
-        assert ready, "localdcos printed no ports within 20 s"
-        line = self.process.stdout.readline()
-        assert line, f"localdcos exited: see {self.work_dir}.log"
-        self.ports = json.loads(line)
-        return self
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self.process and self.process.stdout:
-            self.process.stdout.close()
-
-    def restart(self) -> LocalDcos:
-        """The same clusters on the same ports, with the apps they had."""
-        self.stop()
-        self.wanted_ports = {name: ports["admin"] for name, ports in self.ports.items()}
-        return self.start()
-
-    def url(self, cluster: str = "dev") -> str:
-        return f"http://127.0.0.1:{self.ports[cluster]['admin']}"
+class LocalDcos(BaseLocalDcos):
+    """localdcos with what the provider tests ask of it: region configs, and apps that run."""
 
     def config(self, cluster: str = "dev", account: str = "dev", **fields) -> RegionConfig:
         return RegionConfig(
@@ -100,10 +34,6 @@ class LocalDcos:
             backoff=0.05,
             **fields,
         )
-
-    def request(self, method: str, path: str, cluster: str = "dev", **kwargs) -> requests.Response:
-        kwargs.setdefault("timeout", 10)
-        return requests.request(method, self.url(cluster) + path, **kwargs)  # noqa: S113
 
     def create(self, definition: dict, cluster: str = "dev", **kwargs) -> dict:
         definition = {"cmd": "sleep 3600", "cpus": 0.01, "mem": 16, **definition}
