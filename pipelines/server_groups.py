@@ -42,6 +42,30 @@ def regions_of(context: dict[str, Any]) -> list[str]:
     return [str(context["region"])] if context.get("region") else []
 
 
+def place_errors(account: Any, account_path: str, regions: dict[str, Any]) -> list[tuple[str, str]]:
+    """(JSON path, message) for an account or a region that does not exist, checked when a
+    pipeline is saved. REGIONS maps each region's JSON path to its value; a value that is an
+    expression is left to the stage's start."""
+    if not isinstance(account, str) or not account or "${" in account:
+        return []
+    found = Account.objects.filter(name=account).first()
+    if found is None:
+        return [(account_path, f"no account {account!r}")]
+    known = set(found.regions.values_list("name", flat=True))
+    errors = []
+    for where, region in regions.items():
+        if not isinstance(region, str) or "${" in region:
+            continue
+        try:
+            cluster, _ = parse_region(region)
+        except NamingError as error:
+            errors.append((where, str(error)))
+            continue
+        if cluster not in known:
+            errors.append((where, f"account {account!r} has no region {cluster!r}"))
+    return errors
+
+
 def region_row(account: str, region: str) -> Region:
     try:
         cluster, _ = parse_region(region)
