@@ -22,6 +22,7 @@ from pipelines.stages.server_groups import (
     CreateServerGroup,
     _deployed,
     _has_expression,
+    _place_errors,
     cluster_of,
     create_server_group,
     name_errors,
@@ -59,11 +60,6 @@ def _description(entry: dict[str, Any], image_id: str | None) -> dict[str, Any]:
     return description
 
 
-def _account_path(entry: dict[str, Any], where: str) -> str:
-    key = "credentials" if "credentials" in entry and "account" not in entry else "account"
-    return f"{where}/{key}"
-
-
 def entry_errors(entry: Any, where: str) -> list[ConfigError]:
     """What is wrong with one `clusters[]` entry, each at its JSON path."""
     if not isinstance(entry, dict):
@@ -74,9 +70,7 @@ def entry_errors(entry: Any, where: str) -> list[ConfigError]:
         errors.append(ConfigError(f"{where}/account", "name the account"))
     if not region:
         errors.append(ConfigError(f"{where}/region", "name the region"))
-    places = {f"{where}/region": region} if region else {}
-    for path, message in sg.place_errors(account, _account_path(entry, where), places):
-        errors.append(ConfigError(path, message))
+    errors += _place_errors(entry, where)
     if entry.get("cloudProvider") not in (None, "", "dcos"):
         errors.append(ConfigError(f"{where}/cloudProvider", "spinui deploys to dcos only"))
     errors += _strategy_errors(entry.get("strategy"), f"{where}/strategy")
