@@ -119,6 +119,7 @@ def stage_type_for(name: str) -> StageType | None:
 def _load() -> None:
     from pipelines.stages import (  # noqa: F401
         check_preconditions,
+        clusters,
         evaluate_variables,
         manual_judgment,
         pipeline,
