@@ -25,9 +25,7 @@ def three_server_groups(engine, app, deployer, **fields) -> None:
         orchestrate(engine, app, deployer, create(stack="web", **fields))
 
 
-def test_the_highlander_shrink_keeps_only_the_newest_server_group(
-    engine, app, deployer, localdcos
-):
+def test_the_highlander_shrink_keeps_only_the_newest_server_group(engine, app, deployer, localdcos):
     three_server_groups(engine, app, deployer)
     orchestrate(engine, app, deployer, create(stack="api"))
     # Exactly what the deploy stage's highlander strategy emits.
@@ -60,9 +58,7 @@ def test_without_allow_delete_active_enabled_server_groups_are_never_destroyed(
     assert apps(localdcos) == {"/dev/hello-web-v000": 1, "/dev/hello-web-v002": 1}
 
 
-def test_retain_larger_over_newer_keeps_the_largest_server_group(
-    engine, app, deployer, localdcos
-):
+def test_retain_larger_over_newer_keeps_the_largest_server_group(engine, app, deployer, localdcos):
     orchestrate(engine, app, deployer, create(stack="web", capacity={"desired": 2}))
     orchestrate(engine, app, deployer, create(stack="web"))
     execution = orchestrate(
@@ -80,9 +76,7 @@ def test_a_traffic_guard_refuses_a_shrink_that_leaves_nothing_up_and_nothing_cha
 ):
     three_server_groups(engine, app, deployer)
     guard(app)
-    execution = orchestrate(
-        engine, app, deployer, shrink(shrinkToSize=0, allowDeleteActive=True)
-    )
+    execution = orchestrate(engine, app, deployer, shrink(shrinkToSize=0, allowDeleteActive=True))
     assert execution.status == Status.TERMINAL
     assert only_stage(execution).error == (
         "refused: traffic guard dev/dev/web/- protects cluster hello-web in dev/dev: "
