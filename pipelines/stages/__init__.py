@@ -121,6 +121,7 @@ def _load() -> None:
         check_preconditions,
         clusters,
         evaluate_variables,
+        find_image,
         manual_judgment,
         pipeline,
         server_groups,
