@@ -5,6 +5,8 @@ from guardian.shortcuts import assign_perm
 
 from pipelines import services
 from pipelines.engine import handlers
+from pipelines.engine.serialize import execution_json
+from pipelines.expressions.functions import deployed_server_groups_of
 from pipelines.stages import stage_type_for
 from pipelines.status import Status
 from spinui.models import Region
@@ -98,6 +100,11 @@ def test_two_regions_deploy_in_parallel(engine, app, deployer, localdcos, prod):
         ("prod", 1),
     ]
     assert localdcos.app("/dev/hello-v000")["tasksRunning"] == 2
+    scope = execution_json(execution)
+    assert [(d["region"], d["serverGroup"]) for d in deployed_server_groups_of(scope, [])] == [
+        ("dev", "hello-v000"),
+        ("prod", "hello-v000"),
+    ]
 
 
 def test_it_takes_the_image_tag_from_a_matching_docker_trigger(
