@@ -1,12 +1,16 @@
 """Deploy stage latency: from Marathon's deployment finishing to the stage SUCCEEDED.
 
-    python bench/deploy_bench.py [--runs 20] [--workers 2]   (repository root, venv python)
+    python bench/deploy_bench.py [--runs 20] [--workers 2] [--broker redis://127.0.0.1:6379/13]
 
-Starts localdcos (one cluster at its real defaults: --time-scale 1, --tick 0.1) and real
-Celery workers (`--pool=solo`) on a fresh embedded SQLite database and filesystem broker
-under a temporary SPINUI_VAR_DIR, then runs RUNS orchestrations of one deploy stage (one
-`spinui/hello` instance, no health check). For each, the time from the timestamp Marathon
-puts on the create's `deployment_success` event to the stage's `endTime`. Prints JSON.
+(repository root, venv python; without --broker, the embedded filesystem broker).
+
+Starts localdcos (one cluster at its real defaults: --time-scale 1, --tick 0.1), real Celery
+workers (`--pool=solo`) and beat (whose sweeper recovers a lost message) on a fresh embedded
+SQLite database under a temporary SPINUI_VAR_DIR (the filesystem broker there too, unless
+--broker names another). Then RUNS orchestrations of one deploy stage (one `spinui/hello`
+instance with an HTTP health check, so Marathon's deployment ends at a moment unrelated to
+the stage's looks), one after another. For each, the time from the timestamp Marathon puts
+on the create's `deployment_success` event to the stage's `endTime`. Prints JSON.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def setup() -> None:
+def setup(broker: str) -> None:
     os.environ["SPINUI_VAR_DIR"] = tempfile.mkdtemp(prefix="spinui-deploy-bench-")
     for name in ("DATABASE_URL", "SPINUI_ENCRYPTION_KEYS", "CELERY_BROKER_URL"):
         os.environ.pop(name, None)
+    if broker:
+        os.environ["CELERY_BROKER_URL"] = broker
     os.environ["SPINUI_INFRASTRUCTURE_REFRESH_SECONDS"] = "0"
     os.environ["LOG_LEVEL"] = "WARNING"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spinui.settings")
@@ -42,18 +48,24 @@ def setup() -> None:
     call_command("migrate", verbosity=0)
 
 
-def start_workers(count: int) -> list[subprocess.Popen]:
-    command = [sys.executable, "-m", "celery", "-A", "spinui", "worker", "--pool=solo"]
+def start_celery(workers: int) -> list[subprocess.Popen]:
+    """WORKERS worker processes, and beat for the sweeper, as `make run` has them."""
+    celery = [sys.executable, "-m", "celery", "-A", "spinui"]
+    commands = [
+        [*celery, "worker", "--pool=solo", "--without-mingle", "--without-gossip"]
+        + ["--loglevel=WARNING", "-n", f"deploybench{index}@%h"]
+        for index in range(workers)
+    ]
+    commands.append([*celery, "beat", "--loglevel=WARNING"])
     return [
         subprocess.Popen(
-            [*command, "--loglevel=WARNING", "--without-mingle", "--without-gossip"]
-            + ["-n", f"deploybench{index}@%h"],
+            command,
             cwd=ROOT,
             start_new_session=True,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(Path(os.environ["SPINUI_VAR_DIR"]) / f"celery-{index}.log", "wb"),  # noqa: SIM115
         )
-        for index in range(count)
+        for index, command in enumerate(commands)
     ]
 
 
@@ -89,13 +101,14 @@ def bench(runs: int, workers: int) -> dict:
 
     from pipelines import services
     from pipelines.models import Execution
+    from pipelines.stages.deploy import poll_seconds
     from pipelines.status import COMPLETE
     from spinui.models import Account, Application, Region
     from tests.providers.conftest import LocalDcos, wait_until
 
     work = Path(tempfile.mkdtemp(prefix="spinui-deploy-bench-localdcos-"))
     server = LocalDcos(work / "localdcos", ["--time-scale", "1", "--tick", "0.1"]).start()
-    processes = start_workers(workers)
+    processes = start_celery(workers)
     stop, finished = threading.Event(), {}
     try:
         user = User.objects.create_superuser("bench", "bench@example.com", "bench-pass-1")
@@ -114,6 +127,16 @@ def bench(runs: int, workers: int) -> dict:
                     "docker": {"image": {"imageId": "spinui/hello:1.0"}},
                     "cpus": 0.01,
                     "mem": 16,
+                    "healthChecks": [
+                        {
+                            "protocol": "HTTP",
+                            "path": "/health",
+                            "portIndex": 0,
+                            "intervalSeconds": 1,
+                            "gracePeriodSeconds": 30,
+                            "timeoutSeconds": 2,
+                        }
+                    ],
                 }
             ],
         }
@@ -122,13 +145,15 @@ def bench(runs: int, workers: int) -> dict:
             execution = services.orchestration_start(
                 application=app, description="bench", stages=[stage], user=user
             )
-            status = wait_until(
-                lambda e=execution: (
-                    Execution.objects.get(id=e.id).status in COMPLETE
-                    and Execution.objects.get(id=e.id).status
-                ),
-                timeout=60,
-            )
+            deadline = time.monotonic() + 60
+            while (status := Execution.objects.get(id=execution.id).status) not in COMPLETE:
+                deployed = execution.stages.get()
+                assert time.monotonic() < deadline, (
+                    f"run {len(latencies)}: still {deployed.status} after 60 s: "
+                    f"wake_at {deployed.wake_at}, logs in {os.environ['SPINUI_VAR_DIR']}, "
+                    f"waiting for {deployed.context.get('waitingFor')}"
+                )
+                time.sleep(0.05)
             deployed = execution.stages.get()
             assert status == "SUCCEEDED", f"the deploy ended {status}: {deployed.error}"
             app_id = deployed.context["deployments"][0]["marathonId"]
@@ -144,8 +169,9 @@ def bench(runs: int, workers: int) -> dict:
         server.stop()
     return {
         "runs": runs,
-        "workers": f"{workers} × celery --pool=solo",
-        "deploy_poll_seconds": getattr(settings, "SPINUI_DEPLOY_POLL_SECONDS", 0.5),
+        "workers": f"{workers} × celery --pool=solo, and beat (the sweeper)",
+        "broker": settings.CELERY_BROKER_URL.split("://")[0],
+        "deploy_poll_seconds": poll_seconds(),
         "deployment_gone_to_stage_succeeded": {
             "median_ms": round(statistics.median(latencies), 1),
             "p95_ms": percentile(latencies, 0.95),
@@ -159,8 +185,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--broker", default="", help="a CELERY_BROKER_URL; default embedded")
     args = parser.parse_args()
-    setup()
+    setup(args.broker)
     print(json.dumps(bench(args.runs, args.workers)))
 
 
