@@ -273,7 +273,18 @@ class Sandbox:
             "frameworkId": self.framework_id,
             "taskId": self.task_id,
             "directory": self.directory,
+            "state": self.state,
         }
+
+    @classmethod
+    def from_json(cls, value: dict[str, str]) -> Sandbox:
+        return cls(
+            value["agentId"],
+            value["frameworkId"],
+            value["taskId"],
+            value["directory"],
+            value.get("state", ""),
+        )
 
 
 @dataclass(frozen=True)
