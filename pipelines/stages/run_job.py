@@ -124,12 +124,11 @@ class RunJob(StageType):
             errors.append(ConfigError(f"{path}/account", "name the account"))
         if not region_of(config):
             errors.append(ConfigError(f"{path}/region", "name the region (the DC/OS cluster)"))
+        regions = {f"{path}/{region_key}": region_of(config)} if region_of(config) else {}
         errors += [
             ConfigError(where, message)
             for where, message in sg.place_errors(
-                sg.account_of(config),
-                f"{path}/{account_key}",
-                {f"{path}/{region_key}": region_of(config)},
+                sg.account_of(config), f"{path}/{account_key}", regions
             )
         ]
         name = config.get("propertyFile")

@@ -251,3 +251,69 @@ def test_the_output_is_hidden_from_someone_who_cannot_read_the_application(
     stage = only_stage(execution)
     client.force_login(User.objects.create_user("mallory"))
     assert client.get(f"/executions/{execution.id}/stages/{stage.id}/output/").status_code == 404
+
+
+def test_with_on_failure_the_property_file_comes_from_the_runs_last_task(
+    engine, app, deployer, localdcos, tmp_path
+):
+    marker = tmp_path / "failed-once"
+    cmd = (
+        f"test -f {marker} || {{ touch {marker}; exit 1; }}; "
+        """printf '{"attempt": 2}' > "$MESOS_SANDBOX/out.json" """
+    )
+    job = run_job(
+        cmd,
+        propertyFile="out.json",
+        restartPolicy={"policy": "ON_FAILURE", "activeDeadlineSeconds": 600},
+    )
+    execution = orchestrate(engine, app, deployer, job)
+    stage = only_stage(execution)
+    assert execution.status == Status.SUCCEEDED, stage.error
+    assert len(stage.context["taskIds"]) == 2
+    assert stage.context["sandbox"]["taskId"] == stage.context["taskIds"][-1]
+    assert stage.outputs["attempt"] == 2
+
+
+def test_restarting_a_failed_stage_starts_a_new_run(engine, app, deployer, localdcos, tmp_path):
+    marker = tmp_path / "fixed"
+    execution = orchestrate(engine, app, deployer, run_job(f"test -f {marker}"))
+    failed_run = only_stage(execution).context["runId"]
+    assert execution.status == Status.TERMINAL
+    marker.touch()
+    services.stage_restart(stage=only_stage(execution), user=deployer)
+    execution = settle(engine, execution)
+    stage = only_stage(execution)
+    assert execution.status == Status.SUCCEEDED, stage.error
+    assert stage.context["runId"] != failed_run
+    assert [r["id"] for r in history(localdcos)["successfulFinishedRuns"]] == [
+        stage.context["runId"]
+    ]
+
+
+def test_the_output_page_shows_a_running_tasks_output_and_stops_polling_at_the_end(
+    client, engine, app, deployer, localdcos
+):
+    execution = orchestrate(engine, app, deployer, run_job("echo started; sleep 60"), wait=False)
+    stage = until_running(engine, execution)
+    client.force_login(deployer)
+    url = f"/executions/{execution.id}/stages/{stage.id}/output/"
+
+    def shows_started():
+        answer = client.get(url, HTTP_HX_REQUEST="true")
+        return answer.status_code == 200 and "started\n</pre>" in answer.content.decode()
+
+    wait_until(shows_started)
+    services.execution_cancel(execution=execution, user=deployer)
+    settle(engine, execution)
+    assert client.get(url, HTTP_HX_REQUEST="true").status_code == 286
+
+
+def test_a_missing_account_and_region_are_refused_at_their_paths(
+    engine, app, deployer, run_pipeline
+):
+    with pytest.raises(InvalidConfig) as refused:
+        run_pipeline.save([{"refId": "1", **run_job("true", account="", region="")}])
+    assert {error.path for error in refused.value.errors} == {
+        "/stages/0/account",
+        "/stages/0/region",
+    }
