@@ -122,6 +122,7 @@ def _load() -> None:
         evaluate_variables,
         manual_judgment,
         pipeline,
+        run_job,
         server_groups,
         wait,
         webhook,
