@@ -127,6 +127,17 @@ def cluster_for(context: dict[str, Any], application: str) -> str:
     return cluster
 
 
+def readable_cluster(context: dict[str, Any], run_as: str) -> str:
+    """The context's cluster, if RUN_AS may READ its application and the account: a stage
+    that only looks may look at another application's cluster, as in Spinnaker."""
+    cluster = str(context.get("cluster") or "")
+    parsed = cluster_of(cluster)
+    if parsed is None:
+        raise OperationError(f"{cluster!r} is not a cluster name")
+    sg.check_may_read(run_as, parsed.application, sg.account_of(context))
+    return cluster
+
+
 def size(server_group: ServerGroup) -> int:
     # Orca compares instances, which on DC/OS are the tasks.
     return len(server_group.tasks)
@@ -392,7 +403,7 @@ class RollbackCluster(StageType):
             restore, current = rollback["restoreServerGroup"], rollback["rollbackServerGroup"]
             enable = {
                 "type": "enableServerGroup",
-                "name": f"Enable {restore}",
+                "name": f"Enable {restore} in {rollback['region']}",
                 "serverGroupName": restore,
                 **where,
             }
@@ -402,7 +413,7 @@ class RollbackCluster(StageType):
             stages.append(
                 {
                     "type": "disableServerGroup",
-                    "name": f"Disable {current}",
+                    "name": f"Disable {current} in {rollback['region']}",
                     "serverGroupName": current,
                     **where,
                 }

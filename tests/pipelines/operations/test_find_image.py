@@ -160,3 +160,20 @@ def test_read_on_the_application_and_the_account_is_enough(engine, app, alice, d
     assert only_stage(refused).error == "alice may not read account dev (READ needed)"
     assign_perm("read_account", alice, deployer.region.account)
     assert image_found(orchestrate(engine, app, alice, find())) == "spinui/hello:1.0"
+
+
+def test_it_may_look_at_another_applications_cluster_it_can_read(
+    engine, app, alice, deployer, localdcos
+):
+    from guardian.shortcuts import remove_perm
+
+    from spinui.models import Application
+
+    other = Application.objects.create(name="other", email="other@example.com")
+    assign_perm("write_application", alice, other)
+    orchestrate(engine, other, deployer, hello("2.0"))
+    execution = orchestrate(engine, app, alice, find(cluster="other-web"))
+    assert image_found(execution) == "spinui/hello:2.0"
+    remove_perm("write_application", alice, other)
+    refused = orchestrate(engine, app, alice, find(cluster="other-web"))
+    assert only_stage(refused).error == "alice may not see other (READ needed)"
