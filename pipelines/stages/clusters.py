@@ -52,13 +52,12 @@ def cluster_errors(config: dict[str, Any], path: str) -> list[ConfigError]:
     regions = config.get("regions")
     if isinstance(regions, list) and regions:
         places = {f"{path}/regions/{i}": region for i, region in enumerate(regions)}
-    elif config.get("region") and regions is None:
+    elif config.get("region"):
         places = {f"{path}/region": config["region"]}
-    elif _is_expression(regions):
-        places = {}
     else:
         places = {}
-        errors.append(ConfigError(f"{path}/regions", "give at least one region"))
+        if not _is_expression(regions):
+            errors.append(ConfigError(f"{path}/regions", "give at least one region"))
     errors += [
         ConfigError(where, message)
         for where, message in sg.place_errors(
@@ -114,28 +113,30 @@ def members_of(account: str, region: str, cluster: str) -> list[ServerGroup]:
     return [m for m in sg.cluster_in_region(account, region, cluster) if m.managed]
 
 
+def _cluster_in(context: dict[str, Any]) -> ServerGroupName:
+    parsed = cluster_of(context.get("cluster") or "")
+    if parsed is None:
+        raise OperationError(f"{context.get('cluster')!r} is not a cluster name")
+    return parsed
+
+
 def cluster_for(context: dict[str, Any], application: str) -> str:
     """The context's cluster, if it is one of APPLICATION's."""
-    cluster = str(context.get("cluster") or "")
-    parsed = cluster_of(cluster)
-    if parsed is None:
-        raise OperationError(f"{cluster!r} is not a cluster name")
+    parsed = _cluster_in(context)
     if parsed.application != application:
         raise OperationError(
-            f"cluster {cluster} belongs to application {parsed.application}, not {application}"
+            f"cluster {parsed.cluster} belongs to application {parsed.application}, "
+            f"not {application}"
         )
-    return cluster
+    return parsed.cluster
 
 
 def readable_cluster(context: dict[str, Any], run_as: str) -> str:
     """The context's cluster, if RUN_AS may READ its application and the account: a stage
     that only looks may look at another application's cluster, as in Spinnaker."""
-    cluster = str(context.get("cluster") or "")
-    parsed = cluster_of(cluster)
-    if parsed is None:
-        raise OperationError(f"{cluster!r} is not a cluster name")
+    parsed = _cluster_in(context)
     sg.check_may_read(run_as, parsed.application, sg.account_of(context))
-    return cluster
+    return parsed.cluster
 
 
 def size(server_group: ServerGroup) -> int:
@@ -167,20 +168,21 @@ def _deployed_by_parents(run: StageRun, account: str) -> dict[str, set[str]]:
     stage never touches the server group its deploy just made."""
     stages = {s["id"]: s for s in run.execution.get("stages") or []}
     found: dict[str, set[str]] = {}
-    me = stages.get(run.stage_id) or {}
-    parent = stages.get(me.get("parentStageId"))
+    parent = stages.get((stages.get(run.stage_id) or {}).get("parentStageId"))
     while parent is not None:
-        context = parent.get("context") or {}
-        deploys = DEPLOY_STAGE_TYPES
-        if (parent.get("type") in deploys or context.get("type") in deploys) and sg.account_of(
-            context
-        ) in ("", account):
-            for source in (context, parent.get("outputs") or {}):
+        if _is_deploy_into(parent, account):
+            for source in (parent.get("context") or {}, parent.get("outputs") or {}):
                 groups = source.get("deploy.server.groups")
                 for region, names in (groups if isinstance(groups, dict) else {}).items():
                     found.setdefault(region, set()).update(names or [])
         parent = stages.get(parent.get("parentStageId"))
     return found
+
+
+def _is_deploy_into(stage: dict[str, Any], account: str) -> bool:
+    context = stage.get("context") or {}
+    deploys = {stage.get("type"), context.get("type")} & set(DEPLOY_STAGE_TYPES)
+    return bool(deploys) and sg.account_of(context) in ("", account)
 
 
 def _protected(members: list[ServerGroup], deployed: set[str]) -> set[str]:
@@ -257,7 +259,9 @@ class ShrinkCluster(ClusterStage, DestroyServerGroup):
     def empty_is_fine(self, context: dict[str, Any]) -> bool:
         return super().empty_is_fine(context) or _number(context, "shrinkToSize", 1) == 0
 
-    def choose(self, members, candidates, context):
+    def choose(
+        self, members: list[ServerGroup], candidates: list[ServerGroup], context: dict[str, Any]
+    ) -> list[ServerGroup]:
         allow_active = flag(context.get("allowDeleteActive"))
         if not allow_active:
             candidates = [m for m in candidates if not is_active(m)]
@@ -286,7 +290,9 @@ class DisableCluster(ClusterStage, DisableServerGroup):
     )
     counts = ("remainingEnabledServerGroups",)
 
-    def choose(self, members, candidates, context):
+    def choose(
+        self, members: list[ServerGroup], candidates: list[ServerGroup], context: dict[str, Any]
+    ) -> list[ServerGroup]:
         keep = _number(context, "remainingEnabledServerGroups", 1) - (
             len(members) - len(candidates)
         )
@@ -314,7 +320,9 @@ class ScaleDownCluster(ClusterStage, DisableServerGroup):
     )
     counts = ("remainingFullSizeServerGroups",)
 
-    def choose(self, members, candidates, context):
+    def choose(
+        self, members: list[ServerGroup], candidates: list[ServerGroup], context: dict[str, Any]
+    ) -> list[ServerGroup]:
         allow_active = flag(context.get("allowScaleDownActive"))
         if not allow_active:
             candidates = [m for m in candidates if not is_active(m)]
