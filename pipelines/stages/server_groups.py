@@ -90,6 +90,17 @@ def _failed(error: Exception) -> Outcome:
     return Outcome(Status.TERMINAL, error=message)
 
 
+def _place_errors(config: dict[str, Any], path: str) -> list[ConfigError]:
+    """An account or region that does not exist, known when the pipeline is saved."""
+    key = "credentials" if config.get("credentials") else "account"
+    if isinstance(config.get("regions"), list):
+        regions = {f"{path}/regions/{i}": r for i, r in enumerate(config["regions"])}
+    else:
+        regions = {f"{path}/region": config.get("region")}
+    found = sg.place_errors(sg.account_of(config), f"{path}/{key}", regions)
+    return [ConfigError(where, message) for where, message in found]
+
+
 def _deployed(targets: list[Target]) -> dict[str, Any]:
     by_region: dict[str, list[str]] = {}
     for target in targets:
@@ -121,7 +132,7 @@ class ServerGroupStage(StageType):
             target = config.get("target")
             if target not in sg.TARGETS and not _has_expression({"t": target}):
                 errors.append(ConfigError(f"{path}/target", f"one of {', '.join(sg.TARGETS)}"))
-        return errors + self.validate_more(config, path)
+        return errors + _place_errors(config, path) + self.validate_more(config, path)
 
     def validate_more(self, config: dict[str, Any], path: str) -> list[ConfigError]:
         return []
@@ -438,7 +449,7 @@ class CreateServerGroup(StageType):
             errors.append(ConfigError(f"{path}/region", "name the region"))
         if _has_expression(config):
             return errors
-        errors += self.validate_names(config, path)
+        errors += _place_errors(config, path) + self.validate_names(config, path)
         if self.needs_description:
             try:
                 ops.app_definition(self.description_keys(config), "/check/check-v000")
