@@ -20,6 +20,7 @@ from pipelines.stages.server_groups import (
     DisableServerGroup,
     ServerGroupStage,
     _failed,
+    _place_errors,
 )
 from pipelines.status import Status
 from providers.dcos.model import ServerGroup
@@ -46,24 +47,11 @@ def cluster_errors(config: dict[str, Any], path: str) -> list[ConfigError]:
     """Save-time errors of `credentials` (or `account`), `regions` (or `region`) and
     `cluster`: missing, an account or region that does not exist, a name that is no cluster."""
     errors = []
-    account_key = "credentials" if "credentials" in config or "account" not in config else "account"
     if not sg.account_of(config):
-        errors.append(ConfigError(f"{path}/{account_key}", "name the account"))
-    regions = config.get("regions")
-    if isinstance(regions, list) and regions:
-        places = {f"{path}/regions/{i}": region for i, region in enumerate(regions)}
-    elif config.get("region"):
-        places = {f"{path}/region": config["region"]}
-    else:
-        places = {}
-        if not _is_expression(regions):
-            errors.append(ConfigError(f"{path}/regions", "give at least one region"))
-    errors += [
-        ConfigError(where, message)
-        for where, message in sg.place_errors(
-            config.get(account_key), f"{path}/{account_key}", places
-        )
-    ]
+        errors.append(ConfigError(f"{path}/credentials", "name the account"))
+    if not sg.regions_of(config) and not _is_expression(config.get("regions")):
+        errors.append(ConfigError(f"{path}/regions", "give at least one region"))
+    errors += _place_errors(config, path)
     cluster = config.get("cluster")
     if not cluster:
         errors.append(ConfigError(f"{path}/cluster", "name the cluster, e.g. hello-prod"))
