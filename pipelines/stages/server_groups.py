@@ -150,7 +150,7 @@ class ServerGroupStage(StageType):
         application = sg.check_may_write(
             run.run_as, run.execution["application"], sg.account_of(context)
         )
-        targets = sg.resolve(context, application.name)
+        targets = self.targets(run, application)
         plan = {t.app_id: self.plan(t, context) for t in targets}
         self._guard(application, targets, plan)
         for target in targets:
@@ -198,6 +198,10 @@ class ServerGroupStage(StageType):
         return Outcome(Status.SUCCEEDED, context={"waitingFor": []}, outputs=_deployed(targets))
 
     # What each operation fills in
+
+    def targets(self, run: StageRun, application: Application) -> list[Target]:
+        """The server groups to act on: the named one, or the cluster's target."""
+        return sg.resolve(run.context, application.name)
 
     def plan(self, target: Target, context: dict[str, Any]) -> dict[str, Any]:
         """What to do to TARGET, decided before anything is done (JSON)."""
