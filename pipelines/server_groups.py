@@ -17,7 +17,7 @@ from providers.dcos.naming import MarathonAppId, NamingError, ServerGroupName, p
 from providers.dcos.operations import Operations
 from spinui.infrastructure import marathon_for, server_groups_refresh
 from spinui.models import Account, Application, Region
-from spinui.permissions import WRITE, user_can
+from spinui.permissions import READ, WRITE, user_can
 
 TARGETS = ("current_asg_dynamic", "ancestor_asg_dynamic", "oldest_asg_dynamic")
 TARGET_WORDS = {
@@ -89,17 +89,29 @@ def operations(account: str, region: str) -> Operations:
 
 def check_may_write(run_as: str, application: str, account: str) -> Application:
     """The execution's identity needs WRITE on the application and on the account."""
+    return _check_may(WRITE, run_as, application, account)
+
+
+def check_may_read(run_as: str, application: str, account: str) -> Application:
+    """A stage that only looks (find image, cluster size) needs READ on both."""
+    return _check_may(READ, run_as, application, account)
+
+
+def _check_may(level: str, run_as: str, application: str, account: str) -> Application:
+    verbs = {WRITE: ("change", "deploy into"), READ: ("see", "read")}[level]
     user = get_user_model().objects.filter(username=run_as).first()
     app = Application.objects.filter(name=application).first()
     if app is None:
         raise OperationError(f"no application {application!r}")
-    if user is None or not user_can(user, WRITE, app):
-        raise OperationError(f"{run_as} may not change {application} (WRITE needed)")
+    if user is None or not user_can(user, level, app):
+        raise OperationError(f"{run_as} may not {verbs[0]} {application} ({level.upper()} needed)")
     found = Account.objects.filter(name=account).first()
     if found is None:
         raise OperationError(f"no account {account!r}")
-    if not user_can(user, WRITE, found):
-        raise OperationError(f"{run_as} may not deploy into account {account} (WRITE needed)")
+    if not user_can(user, level, found):
+        raise OperationError(
+            f"{run_as} may not {verbs[1]} account {account} ({level.upper()} needed)"
+        )
     return app
 
 

@@ -325,10 +325,13 @@ def _execute(stage: Stage, lease: datetime, stages: list[Stage] | None = None) -
     elif stage.context.get("manualSkip"):
         outcome = Outcome(Status.SKIPPED, context=stage_type.cancel(run))
     elif _timed_out(stage, stage_type, run):
+        stopped = stage_type.cancel(run)
+        # The stage's word on what it was still waiting for, e.g. Marathon's last task failure.
+        reason = f": {stopped['cancelReason']}" if stopped.get("cancelReason") else ""
         outcome = Outcome(
             Status.TERMINAL,
-            context=stage_type.cancel(run),
-            error=f"timed out after {run.elapsed.total_seconds():.0f} s",
+            context=stopped,
+            error=f"timed out after {run.elapsed.total_seconds():.0f} s{reason}",
         )
     else:
         try:

@@ -119,7 +119,10 @@ def stage_type_for(name: str) -> StageType | None:
 def _load() -> None:
     from pipelines.stages import (  # noqa: F401
         check_preconditions,
+        clusters,
+        deploy,
         evaluate_variables,
+        find_image,
         manual_judgment,
         pipeline,
         server_groups,

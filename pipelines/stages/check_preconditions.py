@@ -1,17 +1,40 @@
+import operator
 from typing import Any
 
+from pipelines import server_groups as sg
 from pipelines.expressions import ExpressionError
+from pipelines.server_groups import OperationError
 from pipelines.stages import ConfigError, Field, Outcome, StageRun, StageType, register
+from pipelines.stages.clusters import (
+    cluster_errors,
+    cluster_for,
+    count_errors,
+    count_of,
+    flag,
+    members_of,
+)
+from pipelines.stages.server_groups import _failed
 from pipelines.status import Status
+from providers.dcos.transport import DcosError
 
-KINDS = ("expression", "stageStatus")
+KINDS = ("expression", "stageStatus", "clusterSize")
+COMPARISONS = {
+    "==": operator.eq,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 @register
 class CheckPreconditions(StageType):
     type = "checkPreconditions"
     label = "Check Preconditions"
-    description = "Fails unless every precondition holds: an expression, or a stage's status."
+    description = (
+        "Fails unless every precondition holds: an expression, a stage's status, or the "
+        "number of server groups of a cluster."
+    )
     fields = (Field("preconditions", "Preconditions", "json", required=True),)
 
     def validate(self, config: dict[str, Any], path: str) -> list[ConfigError]:
@@ -25,6 +48,9 @@ class CheckPreconditions(StageType):
                 errors.append(ConfigError(f"{where}/type", f"use one of {', '.join(KINDS)}"))
                 continue
             context = precondition.get("context")
+            if precondition["type"] == "clusterSize":
+                errors += self._cluster_size_errors(context, f"{where}/context")
+                continue
             needed = (
                 ("expression",)
                 if precondition["type"] == "expression"
@@ -35,9 +61,28 @@ class CheckPreconditions(StageType):
                     errors.append(ConfigError(f"{where}/context/{key}", "is required"))
         return errors
 
+    @staticmethod
+    def _cluster_size_errors(context: Any, path: str) -> list[ConfigError]:
+        if not isinstance(context, dict):
+            return [ConfigError(path, "give {credentials, regions, cluster, expected}")]
+        errors = cluster_errors(context, path) + count_errors(context, path, ("expected",))
+        comparison = context.get("comparison", "==")
+        if comparison not in COMPARISONS and "${" not in str(comparison):
+            errors.append(ConfigError(f"{path}/comparison", f"one of {' '.join(COMPARISONS)}"))
+        return errors
+
     def run(self, run: StageRun) -> Outcome:
         for index, precondition in enumerate(run.context.get("preconditions") or []):
-            held, why = self._check(precondition, run)
+            if precondition["type"] == "clusterSize":
+                try:
+                    held, why = self._cluster_size(precondition.get("context") or {}, run)
+                except (OperationError, DcosError) as error:
+                    outcome = _failed(error)
+                    if outcome.status == Status.RUNNING:  # Marathon did not answer: look again
+                        return outcome
+                    held, why = False, outcome.error
+            else:
+                held, why = self._check(precondition, run)
             if not held:
                 fail_pipeline = precondition.get("failPipeline", True)
                 return Outcome(
@@ -65,3 +110,30 @@ class CheckPreconditions(StageType):
             return False, f"no stage is named {context['stageName']!r}"
         status = found[0]["status"]
         return status == wanted, f"stage {context['stageName']!r} is {status}, not {wanted}"
+
+    @staticmethod
+    def _cluster_size(context: dict, run: StageRun) -> tuple[bool, str]:
+        """Orca's ClusterSizePreconditionTask: the cluster's server groups in each region
+        (only enabled ones with onlyEnabledServerGroups) compared with `expected`."""
+        account = sg.account_of(context)
+        application = sg.check_may_read(run.run_as, run.execution["application"], account)
+        cluster = cluster_for(context, application.name)
+        expected = count_of(context.get("expected", 1))
+        comparison = str(context.get("comparison", "=="))
+        if expected is None or comparison not in COMPARISONS:
+            return False, f"cannot compare {comparison!r} with {context.get('expected')!r}"
+        only_enabled = flag(context.get("onlyEnabledServerGroups"))
+        if not sg.regions_of(context):
+            return False, "give the region (or regions) to count in"
+        for region in sg.regions_of(context):
+            members = members_of(account, region, cluster)
+            if only_enabled:
+                members = [m for m in members if not m.disabled]
+            if not COMPARISONS[comparison](len(members), expected):
+                enabled = "enabled " if only_enabled else ""
+                names = ", ".join(m.name for m in members) or "none"
+                return False, (
+                    f"cluster {cluster} in {region} has {len(members)} {enabled}server groups, "
+                    f"expected {comparison} {expected} ({names})"
+                )
+        return True, ""
