@@ -54,6 +54,7 @@ class Cluster:
             for sub in ("queue", "processed"):
                 (folder / sub).mkdir(parents=True, exist_ok=True)
             self.client = Celery(broker="filesystem://")
+            self.client.conf.broker_transport = "spinui.broker:Transport"
             self.client.conf.broker_transport_options = {
                 "data_folder_in": str(folder / "queue"),
                 "data_folder_out": str(folder / "queue"),
