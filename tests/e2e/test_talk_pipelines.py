@@ -155,9 +155,11 @@ def test_dev_replaces_good_versions_and_removes_a_broken_one_leaving_the_previou
     deploy_status, deploy_error = stages["Deploy"]
     assert deploy_status == "FAILED_CONTINUE"
     assert "timed out after" in deploy_error
-    assert "hello-v003" in deploy_error
+    assert "hello-v003: 0 of 1 tasks healthy" in deploy_error
+    assert "(last task failure: Command exited with status 1)" in deploy_error
     assert stages["Remove the failed deploy"][0] == "SUCCEEDED"
     assert stages["Smoke test"][0] == "FAILED_CONTINUE"
+    assert "the new version never answered" in stages["Smoke test"][1]
     assert stages["Destroy the previous version"][0] == "SKIPPED"
     assert stages["Smoke test passed"] == (
         "TERMINAL",
@@ -219,6 +221,7 @@ def test_prod_promotes_devs_image_behind_the_same_router_without_a_failed_reques
     assert load.failures == []
     assert len(load.answers) < load.limit, "the load must cover the whole run"
     assert set(load.answers) == {old, new}
+    assert old in load.answers[load.answers.index(new) :], "old and new served side by side"
     assert load.answers[-1] == new
     assert talk.answers("prod", count=20) == {new}
     (serving,) = talk.apps("prod").values()
