@@ -228,13 +228,7 @@ class Deploy(StageType):
             if deployment.get("done"):
                 continue
             try:
-                if "marathonId" not in deployment:
-                    self._create(run, deployment)
-                    waiting.append(f"{deployment['serverGroupName']}: created")
-                    continue  # Marathon has only just started it
-                progress = sg.operations(deployment["account"], deployment["region"]).progress(
-                    deployment["marathonId"]
-                )
+                still = self._advance(run, deployment)
             except (OperationError, DcosError) as error:
                 if isinstance(error, DcosError) and not error.permanent:
                     waiting.append(f"{_label(deployment)}: {error.message}")  # try again
@@ -245,18 +239,25 @@ class Deploy(StageType):
                     context=self._recorded(deployments),
                     error=f"{_label(deployment)}: {message}",
                 )
-            if progress.done:
-                deployment["done"] = True
-            else:
-                waiting.append(f"{deployment['serverGroupName']}: {waiting_message(progress)}")
+            if still:
+                waiting.append(f"{deployment['serverGroupName']}: {still}")
         recorded = {**self._recorded(deployments), "waitingFor": waiting}
         if waiting:
             return Outcome(Status.RUNNING, context=recorded, delay=poll_seconds())
-        targets = [_target(d) for d in deployments]
-        sg.refresh_cache(targets)
-        outputs = {k: recorded[k] for k in ("deploy.server.groups", "serverGroupNames")}
-        outputs["deploymentDetails"] = recorded["deploymentDetails"]
-        return Outcome(Status.SUCCEEDED, context=recorded, outputs=outputs)
+        sg.refresh_cache([_target(d) for d in deployments])
+        keys = ("deploy.server.groups", "serverGroupNames", "deploymentDetails")
+        return Outcome(Status.SUCCEEDED, context=recorded, outputs={k: recorded[k] for k in keys})
+
+    def _advance(self, run: StageRun, deployment: dict[str, Any]) -> str:
+        """One look at one cluster: create its server group, or see whether Marathon is done
+        with it. What it still waits for, "" once it is up."""
+        if "marathonId" not in deployment:
+            self._create(run, deployment)
+            return "created"  # Marathon has only just started it
+        operations = sg.operations(deployment["account"], deployment["region"])
+        progress = operations.progress(deployment["marathonId"])
+        deployment["done"] = progress.done
+        return "" if progress.done else waiting_message(progress)
 
     @staticmethod
     def _recorded(deployments: list[dict[str, Any]]) -> dict[str, Any]:

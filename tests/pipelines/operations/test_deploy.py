@@ -5,6 +5,8 @@ from guardian.shortcuts import assign_perm
 
 from pipelines import services
 from pipelines.engine import handlers
+from pipelines.engine.serialize import execution_json
+from pipelines.expressions.functions import deployed_server_groups_of
 from pipelines.stages import stage_type_for
 from pipelines.status import Status
 from spinui.models import Region
@@ -98,6 +100,11 @@ def test_two_regions_deploy_in_parallel(engine, app, deployer, localdcos, prod):
         ("prod", 1),
     ]
     assert localdcos.app("/dev/hello-v000")["tasksRunning"] == 2
+    scope = execution_json(execution)
+    assert [(d["region"], d["serverGroup"]) for d in deployed_server_groups_of(scope, [])] == [
+        ("dev", "hello-v000"),
+        ("prod", "hello-v000"),
+    ]
 
 
 def test_it_takes_the_image_tag_from_a_matching_docker_trigger(
@@ -226,3 +233,24 @@ def test_an_account_given_by_an_expression_is_checked_when_the_stage_starts(
     assert execution.status == Status.TERMINAL
     assert execution.stages.get().error == "/clusters/0/account: no account 'nope'"
     assert apps(localdcos) == []
+
+
+def test_it_promotes_the_image_a_find_image_stage_found_in_another_region(
+    engine, app, deployer, localdcos, prod
+):
+    promoted = {"image": {"imageId": "spinui/hello:1.3"}}
+    orchestrate(engine, app, deployer, deploy(cluster(docker=promoted)))
+    find = {
+        "type": "findImage",
+        "credentials": "dev",
+        "regions": ["dev"],
+        "cluster": "hello",
+        "selectionStrategy": "NEWEST",
+    }
+    image = {"fromContext": True, "stageId": "0"}
+    execution = orchestrate(
+        engine, app, deployer, find, deploy(cluster(region="prod", docker={"image": image}))
+    )
+    assert execution.status == Status.SUCCEEDED, execution.stages.get(ref_id="1").error
+    running = localdcos.request("GET", "/v2/apps/dev/hello-v000", "prod").json()["app"]
+    assert running["container"]["docker"]["image"] == "spinui/hello:1.3"
