@@ -13,7 +13,13 @@ from typing import Any
 from pipelines import server_groups as sg
 from pipelines.server_groups import OperationError
 from pipelines.stages import ConfigError, Field, Outcome, StageRun, StageType, register
-from pipelines.stages.clusters import CLUSTER_FIELDS, cluster_errors, cluster_for, flag, members_of
+from pipelines.stages.clusters import (
+    CLUSTER_FIELDS,
+    cluster_errors,
+    flag,
+    members_of,
+    readable_cluster,
+)
 from pipelines.stages.server_groups import _failed
 from pipelines.status import Status
 from providers.dcos.model import ServerGroup
@@ -84,8 +90,7 @@ class FindImage(StageType):
         strategy = str(context.get("selectionStrategy") or "NEWEST")
         only_enabled = flag(context.get("onlyEnabled", True))
         try:
-            application = sg.check_may_read(run.run_as, run.execution["application"], account)
-            cluster = cluster_for(context, application.name)
+            cluster = readable_cluster(context, run.run_as)
             if strategy not in STRATEGIES:
                 raise OperationError(f"selectionStrategy {strategy!r}: one of {STRATEGIES}")
             details = []
