@@ -19,6 +19,7 @@ from pipelines.stages.server_groups import _failed, _has_expression, poll_second
 from pipelines.status import Status
 from providers.dcos.metronome import (
     FAILED,
+    FileText,
     JobRun,
     MetronomeClient,
     PropertyFileError,
@@ -34,7 +35,10 @@ from providers.dcos.transport import DcosError
 # What a failed run's error shows of its stderr.
 STDERR_TAIL_BYTES = 2048
 STDERR_TAIL_LINES = 5
-# Keys of the stage's own bookkeeping: a property file's keys never overwrite them.
+# What the log view shows of each of stdout and stderr: their last 64 KiB (one agent read).
+OUTPUT_BYTES = 64 * 1024
+# The stage's own bookkeeping: never taken from a config (a config holding a runId would skip
+# the start and its permission check), never overwritten by a property file's keys.
 OWN_KEYS = frozenset(
     {"jobId", "jobCreated", "runsBefore", "runId", "jobStatus", "taskIds", "sandbox"}
 )
@@ -47,6 +51,16 @@ def region_of(context: dict[str, Any]) -> str:
 
 def metronome_of(context: dict[str, Any]) -> MetronomeClient:
     return sg.metronome(sg.account_of(context), region_of(context))
+
+
+def job_output(context: dict[str, Any]) -> dict[str, FileText | None]:
+    """The ends of the stdout and stderr of the run's (latest) task, read from its sandbox;
+    {} before the task has one."""
+    if not context.get("sandbox"):
+        return {}
+    sandbox = Sandbox.from_json(context["sandbox"])
+    metronome = metronome_of(context)
+    return {name: metronome.tail(sandbox, name, OUTPUT_BYTES) for name in ("stdout", "stderr")}
 
 
 def _ours(job: dict[str, Any] | None, before: list[str]) -> JobRun | None:
@@ -110,17 +124,20 @@ class RunJob(StageType):
             errors.append(ConfigError(f"{path}/account", "name the account"))
         if not region_of(config):
             errors.append(ConfigError(f"{path}/region", "name the region (the DC/OS cluster)"))
+        regions = {f"{path}/{region_key}": region_of(config)} if region_of(config) else {}
         errors += [
             ConfigError(where, message)
             for where, message in sg.place_errors(
-                sg.account_of(config),
-                f"{path}/{account_key}",
-                {f"{path}/{region_key}": region_of(config)},
+                sg.account_of(config), f"{path}/{account_key}", regions
             )
         ]
         name = config.get("propertyFile")
         if name not in (None, "") and not isinstance(name, str):
             errors.append(ConfigError(f"{path}/propertyFile", "give a file name"))
+        errors += [
+            ConfigError(f"{path}/{key}", "is recorded by the stage; leave it out of the config")
+            for key in sorted(OWN_KEYS & set(config))
+        ]
         return errors + self._job_errors(config, path)
 
     @staticmethod
@@ -232,7 +249,7 @@ class RunJob(StageType):
         sandbox: Sandbox | None,
         recorded: dict[str, Any],
     ) -> Outcome:
-        outputs: dict[str, Any] = {"jobStatus": current.status}
+        outputs: dict[str, Any] = {}
         name = context.get("propertyFile")
         if name:
             where = f"property file {name} of job {current.job_id} run {current.id}"
@@ -251,9 +268,10 @@ class RunJob(StageType):
                 return Outcome(Status.TERMINAL, context=recorded, error=f"{where}: {error}")
             outputs.update(properties)
             outputs["propertyFileContents"] = properties
+        outputs["jobStatus"] = current.status
         # Orca puts the outputs into the context too, without touching the stage's own keys.
         visible = {k: v for k, v in outputs.items() if k not in OWN_KEYS}
-        return Outcome(Status.SUCCEEDED, context={**visible, **recorded}, outputs=visible)
+        return Outcome(Status.SUCCEEDED, context={**visible, **recorded}, outputs=outputs)
 
     def cancel(self, run: StageRun) -> dict[str, Any]:
         """Stop the run (canceled, skipped or timed out): Metronome kills its task."""

@@ -79,15 +79,14 @@ def _strings(value: Any, path: str, errors: list, *, secrets: bool = False) -> d
 
 
 def _restart(description: dict[str, Any], errors: list) -> dict[str, Any] | None:
-    given = description.get("restartPolicy") or description.get("restart")
+    given = description.get("restartPolicy") or description.get("restart") or {}
     key = "restartPolicy" if description.get("restartPolicy") else "restart"
     deadline = description.get("deadline")
-    if given in (None, "") and deadline in (None, ""):
+    if not given and deadline in (None, ""):
         return None
-    if not isinstance(given, dict | type(None)):
+    if not isinstance(given, dict):
         errors.append((f"/{key}", "give {policy, activeDeadlineSeconds}"))
         return None
-    given = given or {}
     policy = str(given.get("policy") or "NEVER").upper()
     if policy not in RESTART_POLICIES:
         errors.append((f"/{key}/policy", f"one of {', '.join(RESTART_POLICIES)}"))
@@ -273,7 +272,18 @@ class Sandbox:
             "frameworkId": self.framework_id,
             "taskId": self.task_id,
             "directory": self.directory,
+            "state": self.state,
         }
+
+    @classmethod
+    def from_json(cls, value: dict[str, str]) -> Sandbox:
+        return cls(
+            value["agentId"],
+            value["frameworkId"],
+            value["taskId"],
+            value["directory"],
+            value.get("state", ""),
+        )
 
 
 @dataclass(frozen=True)
