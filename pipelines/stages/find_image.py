@@ -19,6 +19,7 @@ from pipelines.stages.clusters import (
     flag,
     members_of,
     readable_cluster,
+    size,
 )
 from pipelines.stages.server_groups import _failed
 from pipelines.status import Status
@@ -56,7 +57,7 @@ def chosen(members: list[ServerGroup], strategy: str, where: str) -> ServerGroup
     if strategy == "OLDEST":
         return members[-1]
     if strategy == "LARGEST":  # ties go to the newest
-        return max(members, key=lambda m: len(m.tasks))
+        return max(members, key=size)
     return members[0]
 
 
