@@ -237,7 +237,19 @@ def _prepare(
     ]
     if failed and stage.config.get("failOnFailedExpressions"):
         return Status.TERMINAL, f"expressions failed: {', '.join(failed)}", {}
+    timeout = context.get("stageTimeoutMs")
+    if timeout is not None and _milliseconds(timeout) is None:
+        return Status.TERMINAL, f"stageTimeoutMs is {timeout!r}, not a positive number of ms", {}
     return None
+
+
+def _milliseconds(value: Any) -> int | None:
+    """A positive whole number of ms (an expression may give it as text), else None."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 and not isinstance(value, bool) else None
 
 
 def _enabled(stage: Stage, root: dict, environment: Environment) -> tuple[bool, str]:
@@ -313,10 +325,13 @@ def _execute(stage: Stage, lease: datetime, stages: list[Stage] | None = None) -
     elif stage.context.get("manualSkip"):
         outcome = Outcome(Status.SKIPPED, context=stage_type.cancel(run))
     elif _timed_out(stage, stage_type, run):
+        stopped = stage_type.cancel(run)
+        # The stage's word on what it was still waiting for, e.g. Marathon's last task failure.
+        reason = f": {stopped['cancelReason']}" if stopped.get("cancelReason") else ""
         outcome = Outcome(
             Status.TERMINAL,
-            context=stage_type.cancel(run),
-            error=f"timed out after {run.elapsed.total_seconds():.0f} s",
+            context=stopped,
+            error=f"timed out after {run.elapsed.total_seconds():.0f} s{reason}",
         )
     else:
         try:

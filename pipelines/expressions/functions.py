@@ -135,6 +135,14 @@ def deployed_server_groups_of(execution: dict, names: list[str]) -> list[dict]:
             or (names and not {candidate.get("name"), candidate.get("id")} & set(names))
         ):
             continue
+        if context.get("region") is None and type(context.get("clusters")) is list:
+            # A deploy stage of several clusters: one entry per server group it deployed.
+            found += [
+                {"parentStage": context.get("parentStage"), **details, "deployments": []}
+                for details in context.get("deploymentDetails") or []
+                if type(details) is dict and details.get("serverGroup")
+            ]
+            continue
         region = context.get("region")
         zones = context.get("availabilityZones")
         if region is None and type(zones) is dict and zones:

@@ -120,6 +120,7 @@ def _load() -> None:
     from pipelines.stages import (  # noqa: F401
         check_preconditions,
         clusters,
+        deploy,
         evaluate_variables,
         find_image,
         manual_judgment,

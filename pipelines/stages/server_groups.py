@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -109,6 +110,85 @@ def _deployed(targets: list[Target]) -> dict[str, Any]:
         "deploy.server.groups": by_region,
         "serverGroupNames": [f"{t.region}:{t.name}" for t in targets],
     }
+
+
+# Creating a server group: createServerGroup, cloneServerGroup and deploy share this.
+
+
+def name_errors(config: dict[str, Any], path: str) -> list[ConfigError]:
+    """A stack or detail Marathon would reject in an app id, at its JSON path."""
+    for key in ("stack", "freeFormDetails"):
+        value = config.get(key) or ""
+        try:
+            cluster_name("app", value if key == "stack" else "", value if key != "stack" else "")
+        except NamingError as error:
+            return [ConfigError(f"{path}/{key}", str(error))]
+    return []
+
+
+def cluster_of(application: str, config: dict[str, Any]) -> ServerGroupName:
+    """The cluster a create description names (its stack and detail) in APPLICATION."""
+    if config.get("application") and config["application"] != application:
+        raise OperationError(
+            f"this execution belongs to {application}, not {config['application']}"
+        )
+    stack = config.get("stack") or ""
+    detail = config.get("freeFormDetails") or config.get("detail") or ""
+    try:
+        cluster_name(application, stack, detail)
+    except NamingError as error:
+        raise OperationError(str(error)) from None
+    return ServerGroupName(application, stack, detail)
+
+
+def create_server_group(
+    *,
+    account: str,
+    region: str,
+    operation_id: str,
+    source: Callable[[], tuple[dict[str, Any], ServerGroupName]],
+) -> tuple[str, bool]:
+    """Create the app of SOURCE's (description, cluster) once per OPERATION_ID: (its app id,
+    whether an earlier attempt had already made it). OperationError when nothing was created;
+    a passing DcosError when it may have been (the next attempt finds it by its label)."""
+    operations = sg.operations(account, region)
+    existing = operations.find_created_by(operation_id)
+    if existing is not None:  # an earlier attempt created it; do not make another
+        return str(existing["id"]), True
+    description, cluster = source()
+    app_id = sg.reserve_name(
+        account=account, region=region, cluster=cluster, operation_id=operation_id
+    )
+    name = ServerGroupName.parse(app_id.name)
+    labels = {
+        ops.LABEL_APPLICATION: name.application,
+        ops.LABEL_CLUSTER: name.cluster,
+        ops.LABEL_SEQUENCE: str(name.sequence),
+        ops.LABEL_OPERATION: operation_id,
+    }
+    try:
+        definition = ops.app_definition(description, str(app_id), labels)
+    except ops.DescriptionError as error:
+        sg.release_name(operation_id)
+        raise OperationError(f"invalid description: {error}") from None
+    try:
+        operations.create(definition)
+    except DcosError as error:
+        if not error.permanent:
+            raise  # perhaps created: the next look finds it by its label
+        if isinstance(error, Conflict) and operations.find_created_by(operation_id):
+            return str(app_id), True
+        sg.release_name(operation_id)  # nothing was created: the name is free again
+        raise OperationError(f"Marathon refused {app_id}: {error.message}") from None
+    return str(app_id), False
+
+
+def waiting_message(progress: ops.Progress) -> str:
+    """What Marathon still does, with the last task failure when there is one."""
+    failure = (progress.server_group and progress.server_group.last_task_failure) or {}
+    if not failure.get("message"):
+        return progress.message
+    return f"{progress.message} (last task failure: {failure['message']})"
 
 
 class ServerGroupStage(StageType):
@@ -460,15 +540,7 @@ class CreateServerGroup(StageType):
     needs_description = True
 
     def validate_names(self, config: dict[str, Any], path: str) -> list[ConfigError]:
-        for key in ("stack", "freeFormDetails"):
-            value = config.get(key) or ""
-            try:
-                cluster_name(
-                    "app", value if key == "stack" else "", value if key != "stack" else ""
-                )
-            except NamingError as error:
-                return [ConfigError(f"{path}/{key}", str(error))]
-        return []
+        return name_errors(config, path)
 
     @staticmethod
     def description_keys(context: dict[str, Any]) -> dict[str, Any]:
@@ -490,55 +562,20 @@ class CreateServerGroup(StageType):
     def source(self, run: StageRun) -> tuple[dict[str, Any], ServerGroupName]:
         """The description to create and the cluster it belongs to."""
         context = run.context
-        application = run.execution["application"]
-        if context.get("application") and context["application"] != application:
-            raise OperationError(
-                f"this execution belongs to {application}, not {context['application']}"
-            )
-        detail = context.get("freeFormDetails") or context.get("detail") or ""
-        try:
-            cluster_name(application, context.get("stack") or "", detail)
-        except NamingError as error:
-            raise OperationError(str(error)) from None
-        return self.description_keys(context), ServerGroupName(
-            application, context.get("stack") or "", detail
-        )
+        return self.description_keys(context), cluster_of(run.execution["application"], context)
 
     def _create(self, run: StageRun) -> Outcome:
         context = run.context
         account, region = sg.account_of(context), str(context.get("region") or "")
         sg.check_may_write(run.run_as, run.execution["application"], account)
         operation_id = self.operation_id(run)
-        operations = sg.operations(account, region)
-        existing = operations.find_created_by(operation_id)
-        if existing is not None:  # an earlier attempt created it; do not make another
-            return self._created(account, region, existing["id"], operation_id, found=True)
-        description, cluster = self.source(run)
-        app_id = sg.reserve_name(
-            account=account, region=region, cluster=cluster, operation_id=operation_id
+        app_id, found = create_server_group(
+            account=account,
+            region=region,
+            operation_id=operation_id,
+            source=lambda: self.source(run),
         )
-        name = ServerGroupName.parse(app_id.name)
-        labels = {
-            ops.LABEL_APPLICATION: name.application,
-            ops.LABEL_CLUSTER: name.cluster,
-            ops.LABEL_SEQUENCE: str(name.sequence),
-            ops.LABEL_OPERATION: operation_id,
-        }
-        try:
-            definition = ops.app_definition(description, str(app_id), labels)
-        except ops.DescriptionError as error:
-            sg.release_name(operation_id)
-            return Outcome(Status.TERMINAL, error=f"invalid description: {error}")
-        try:
-            operations.create(definition)
-        except DcosError as error:
-            if not error.permanent:
-                return _failed(error)  # perhaps created: the next look finds it by its label
-            if isinstance(error, Conflict) and operations.find_created_by(operation_id):
-                return self._created(account, region, str(app_id), operation_id, found=True)
-            sg.release_name(operation_id)  # nothing was created: the name is free again
-            return Outcome(Status.TERMINAL, error=f"Marathon refused {app_id}: {error.message}")
-        return self._created(account, region, str(app_id), operation_id, found=False)
+        return self._created(account, region, app_id, operation_id, found=found)
 
     def _created(
         self, account: str, region: str, app_id: str, operation_id: str, *, found: bool
@@ -559,10 +596,7 @@ class CreateServerGroup(StageType):
         target = Target.from_json(run.context["targets"][0])
         progress = sg.operations(target.account, target.region).progress(target.app_id)
         if not progress.done:
-            failure = (progress.server_group and progress.server_group.last_task_failure) or {}
-            message = progress.message + (
-                f" (last task failure: {failure.get('message')})" if failure.get("message") else ""
-            )
+            message = waiting_message(progress)
             return Outcome(Status.RUNNING, context={"waitingFor": message}, delay=poll_seconds())
         sg.refresh_cache([target])
         return Outcome(Status.SUCCEEDED, context={"waitingFor": ""}, outputs=_deployed([target]))

@@ -8,6 +8,7 @@ keeps those in its database); this module only talks to Marathon.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -563,6 +564,15 @@ class Operations:
             json={"ids": task_ids},
         )
         return _deployment_id(response)
+
+    def stop_deployment(self, deployment_id: str) -> None:
+        """Stop a deployment where it stands (no rollback): the app keeps what it has."""
+        with contextlib.suppress(NotFound):  # it finished meanwhile
+            self.transport.request(
+                "DELETE",
+                self._path("/v2/deployments/" + quote(deployment_id, safe="")),
+                params={"force": "true"},
+            )
 
     def progress(self, app_id: str, *, gone: bool = False) -> Progress:
         """Done when the app has no deployment and, for growth, tasksHealthy = instances
