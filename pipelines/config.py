@@ -34,7 +34,9 @@ def validate_stage_common(stage: dict[str, Any], path: str) -> list[ConfigError]
             stage.get("restrictedExecutionWindow") or {}, f"{path}/restrictedExecutionWindow"
         )
     timeout = stage.get("stageTimeoutMs")
-    if timeout is not None and (
+    # An expression (a parameter, say) is only known when the stage starts.
+    is_expression = isinstance(timeout, str) and "${" in timeout
+    if (timeout is not None and not is_expression) and (
         isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0
     ):
         errors.append(ConfigError(f"{path}/stageTimeoutMs", "give a positive number of ms"))

@@ -12,10 +12,11 @@ from django.db import IntegrityError, transaction
 
 from pipelines.models import DisabledCapacity, ReservedName
 from providers.dcos.marathon import MarathonClient
+from providers.dcos.metronome import MetronomeClient
 from providers.dcos.model import ServerGroup
 from providers.dcos.naming import MarathonAppId, NamingError, ServerGroupName, parse_region
 from providers.dcos.operations import Operations
-from spinui.infrastructure import marathon_for, server_groups_refresh
+from spinui.infrastructure import marathon_for, metronome_for, server_groups_refresh
 from spinui.models import Account, Application, Region
 from spinui.permissions import READ, WRITE, user_can
 
@@ -81,6 +82,10 @@ def region_row(account: str, region: str) -> Region:
 
 def marathon(account: str, region: str) -> MarathonClient:
     return marathon_for(region_row(account, region))
+
+
+def metronome(account: str, region: str) -> MetronomeClient:
+    return metronome_for(region_row(account, region))
 
 
 def operations(account: str, region: str) -> Operations:

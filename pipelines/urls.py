@@ -39,6 +39,11 @@ urlpatterns = [
     path("applications/<str:name>/expressions/", views.playground, name="playground"),
     path("executions/<uuid:execution_id>/", views.execution_detail, name="execution_detail"),
     path(
+        "executions/<uuid:execution_id>/stages/<uuid:stage_id>/output/",
+        views.stage_job_output,
+        name="stage_job_output",
+    ),
+    path(
         "executions/<uuid:execution_id>/<str:action>/",
         views.execution_action,
         name="execution_action",

@@ -23,7 +23,10 @@ from pipelines.expressions import Environment, ExpressionError, evaluate_templat
 from pipelines.graph import layout
 from pipelines.judging import may_judge
 from pipelines.models import Execution, Pipeline, PipelineRevision, Stage
+from pipelines.server_groups import OperationError
+from pipelines.stages.run_job import OUTPUT_BYTES, job_output
 from pipelines.status import COMPLETE, HALT
+from providers.dcos.transport import DcosError
 from spinui.permissions import EXECUTE, READ, WRITE, get_application_for, user_can
 from spinui.views import HtmxHttpRequest
 
@@ -349,3 +352,30 @@ def playground(request: HttpRequest, name: str) -> HttpResponse:
         "names": sorted(root),
     }
     return render(request, "pipelines/playground.html", context)
+
+
+@login_required
+def stage_job_output(request: HtmxHttpRequest, execution_id, stage_id) -> HttpResponse:
+    """The stdout and stderr of a Run Job stage's task, read from its Mesos sandbox now."""
+    execution = _execution_for(request.user, execution_id)
+    stage = next((s for s in execution.stages.all() if s.id == stage_id), None)
+    if stage is None or stage.type != "runJob":
+        raise Http404("No such Run Job stage in this execution.")
+    files, problem = {}, ""
+    try:
+        files = job_output(stage.context)
+    except (OperationError, DcosError) as error:
+        problem = f"Cannot read the task's sandbox: {error}"
+    context = {
+        "execution": execution,
+        "application": execution.application,
+        "stage": stage,
+        "files": files,
+        "problem": problem,
+        "limit_kib": OUTPUT_BYTES // 1024,
+        "done": stage.status in COMPLETE,
+    }
+    if request.htmx:
+        response = render(request, "pipelines/job_output.html#files", context)
+        return HttpResponseStopPolling(response.content) if context["done"] else response
+    return render(request, "pipelines/job_output.html", context)

@@ -24,6 +24,7 @@ from django.utils import timezone
 from providers.dcos import model as dcos
 from providers.dcos.config import RegionConfig
 from providers.dcos.marathon import MarathonClient, client_for
+from providers.dcos.metronome import MetronomeClient
 from providers.dcos.naming import MarathonAppId
 from providers.dcos.transport import DcosError
 from spinui.models import Instance, Region, RegionStatus, ServerGroup
@@ -57,6 +58,12 @@ def region_config(region: Region) -> RegionConfig:
 
 def marathon_for(region: Region) -> MarathonClient:
     return client_for(region_config(region))
+
+
+def metronome_for(region: Region) -> MetronomeClient:
+    """Metronome (and Mesos) of a region, over the same session and token as its Marathon."""
+    marathon = marathon_for(region)
+    return MetronomeClient(marathon.config, marathon.transport)
 
 
 def without_secrets(definition: dict[str, Any]) -> dict[str, Any]:

@@ -1,11 +1,14 @@
 import os
 import shutil
+import socket
 import time
 from collections.abc import Callable
 
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Fixtures several suites share: real Celery workers, a real Docker registry.
+pytest_plugins = ["tests.workers", "tests.registry"]
 
 
 def require_binary(name: str, path: str | None = None) -> str:
@@ -27,6 +30,13 @@ def fast_password_hashing(settings) -> None:
 def pytest_collection_modifyitems(items: list) -> None:
     """Slow end-to-end tests run last, so a quick failure shows first."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is not None)
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a server that must be told its port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def wait_until(check: Callable[[], object], timeout: float = 15.0, interval: float = 0.05):

@@ -237,7 +237,19 @@ def _prepare(
     ]
     if failed and stage.config.get("failOnFailedExpressions"):
         return Status.TERMINAL, f"expressions failed: {', '.join(failed)}", {}
+    timeout = context.get("stageTimeoutMs")
+    if timeout is not None and _milliseconds(timeout) is None:
+        return Status.TERMINAL, f"stageTimeoutMs is {timeout!r}, not a positive number of ms", {}
     return None
+
+
+def _milliseconds(value: Any) -> int | None:
+    """A positive whole number of ms (an expression may give it as text), else None."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 and not isinstance(value, bool) else None
 
 
 def _enabled(stage: Stage, root: dict, environment: Environment) -> tuple[bool, str]:

@@ -125,6 +125,7 @@ def _load() -> None:
         find_image,
         manual_judgment,
         pipeline,
+        run_job,
         server_groups,
         wait,
         webhook,

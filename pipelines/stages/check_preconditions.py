@@ -7,11 +7,11 @@ from pipelines.server_groups import OperationError
 from pipelines.stages import ConfigError, Field, Outcome, StageRun, StageType, register
 from pipelines.stages.clusters import (
     cluster_errors,
-    cluster_for,
     count_errors,
     count_of,
     flag,
     members_of,
+    readable_cluster,
 )
 from pipelines.stages.server_groups import _failed
 from pipelines.status import Status
@@ -116,8 +116,7 @@ class CheckPreconditions(StageType):
         """Orca's ClusterSizePreconditionTask: the cluster's server groups in each region
         (only enabled ones with onlyEnabledServerGroups) compared with `expected`."""
         account = sg.account_of(context)
-        application = sg.check_may_read(run.run_as, run.execution["application"], account)
-        cluster = cluster_for(context, application.name)
+        cluster = readable_cluster(context, run.run_as)
         expected = count_of(context.get("expected", 1))
         comparison = str(context.get("comparison", "=="))
         if expected is None or comparison not in COMPARISONS:

@@ -20,6 +20,7 @@ from pipelines.stages.server_groups import (
     DisableServerGroup,
     ServerGroupStage,
     _failed,
+    _place_errors,
 )
 from pipelines.status import Status
 from providers.dcos.model import ServerGroup
@@ -46,25 +47,11 @@ def cluster_errors(config: dict[str, Any], path: str) -> list[ConfigError]:
     """Save-time errors of `credentials` (or `account`), `regions` (or `region`) and
     `cluster`: missing, an account or region that does not exist, a name that is no cluster."""
     errors = []
-    account_key = "credentials" if "credentials" in config or "account" not in config else "account"
     if not sg.account_of(config):
-        errors.append(ConfigError(f"{path}/{account_key}", "name the account"))
-    regions = config.get("regions")
-    if isinstance(regions, list) and regions:
-        places = {f"{path}/regions/{i}": region for i, region in enumerate(regions)}
-    elif config.get("region") and regions is None:
-        places = {f"{path}/region": config["region"]}
-    elif _is_expression(regions):
-        places = {}
-    else:
-        places = {}
+        errors.append(ConfigError(f"{path}/credentials", "name the account"))
+    if not sg.regions_of(config) and not _is_expression(config.get("regions")):
         errors.append(ConfigError(f"{path}/regions", "give at least one region"))
-    errors += [
-        ConfigError(where, message)
-        for where, message in sg.place_errors(
-            config.get(account_key), f"{path}/{account_key}", places
-        )
-    ]
+    errors += _place_errors(config, path)
     cluster = config.get("cluster")
     if not cluster:
         errors.append(ConfigError(f"{path}/cluster", "name the cluster, e.g. hello-prod"))
@@ -114,17 +101,30 @@ def members_of(account: str, region: str, cluster: str) -> list[ServerGroup]:
     return [m for m in sg.cluster_in_region(account, region, cluster) if m.managed]
 
 
+def _cluster_in(context: dict[str, Any]) -> ServerGroupName:
+    parsed = cluster_of(context.get("cluster") or "")
+    if parsed is None:
+        raise OperationError(f"{context.get('cluster')!r} is not a cluster name")
+    return parsed
+
+
 def cluster_for(context: dict[str, Any], application: str) -> str:
     """The context's cluster, if it is one of APPLICATION's."""
-    cluster = str(context.get("cluster") or "")
-    parsed = cluster_of(cluster)
-    if parsed is None:
-        raise OperationError(f"{cluster!r} is not a cluster name")
+    parsed = _cluster_in(context)
     if parsed.application != application:
         raise OperationError(
-            f"cluster {cluster} belongs to application {parsed.application}, not {application}"
+            f"cluster {parsed.cluster} belongs to application {parsed.application}, "
+            f"not {application}"
         )
-    return cluster
+    return parsed.cluster
+
+
+def readable_cluster(context: dict[str, Any], run_as: str) -> str:
+    """The context's cluster, if RUN_AS may READ its application and the account: a stage
+    that only looks may look at another application's cluster, as in Spinnaker."""
+    parsed = _cluster_in(context)
+    sg.check_may_read(run_as, parsed.application, sg.account_of(context))
+    return parsed.cluster
 
 
 def size(server_group: ServerGroup) -> int:
@@ -156,20 +156,21 @@ def _deployed_by_parents(run: StageRun, account: str) -> dict[str, set[str]]:
     stage never touches the server group its deploy just made."""
     stages = {s["id"]: s for s in run.execution.get("stages") or []}
     found: dict[str, set[str]] = {}
-    me = stages.get(run.stage_id) or {}
-    parent = stages.get(me.get("parentStageId"))
+    parent = stages.get((stages.get(run.stage_id) or {}).get("parentStageId"))
     while parent is not None:
-        context = parent.get("context") or {}
-        deploys = DEPLOY_STAGE_TYPES
-        if (parent.get("type") in deploys or context.get("type") in deploys) and sg.account_of(
-            context
-        ) in ("", account):
-            for source in (context, parent.get("outputs") or {}):
+        if _is_deploy_into(parent, account):
+            for source in (parent.get("context") or {}, parent.get("outputs") or {}):
                 groups = source.get("deploy.server.groups")
                 for region, names in (groups if isinstance(groups, dict) else {}).items():
                     found.setdefault(region, set()).update(names or [])
         parent = stages.get(parent.get("parentStageId"))
     return found
+
+
+def _is_deploy_into(stage: dict[str, Any], account: str) -> bool:
+    context = stage.get("context") or {}
+    deploys = {stage.get("type"), context.get("type")} & set(DEPLOY_STAGE_TYPES)
+    return bool(deploys) and sg.account_of(context) in ("", account)
 
 
 def _protected(members: list[ServerGroup], deployed: set[str]) -> set[str]:
@@ -246,7 +247,9 @@ class ShrinkCluster(ClusterStage, DestroyServerGroup):
     def empty_is_fine(self, context: dict[str, Any]) -> bool:
         return super().empty_is_fine(context) or _number(context, "shrinkToSize", 1) == 0
 
-    def choose(self, members, candidates, context):
+    def choose(
+        self, members: list[ServerGroup], candidates: list[ServerGroup], context: dict[str, Any]
+    ) -> list[ServerGroup]:
         allow_active = flag(context.get("allowDeleteActive"))
         if not allow_active:
             candidates = [m for m in candidates if not is_active(m)]
@@ -275,7 +278,9 @@ class DisableCluster(ClusterStage, DisableServerGroup):
     )
     counts = ("remainingEnabledServerGroups",)
 
-    def choose(self, members, candidates, context):
+    def choose(
+        self, members: list[ServerGroup], candidates: list[ServerGroup], context: dict[str, Any]
+    ) -> list[ServerGroup]:
         keep = _number(context, "remainingEnabledServerGroups", 1) - (
             len(members) - len(candidates)
         )
@@ -303,7 +308,9 @@ class ScaleDownCluster(ClusterStage, DisableServerGroup):
     )
     counts = ("remainingFullSizeServerGroups",)
 
-    def choose(self, members, candidates, context):
+    def choose(
+        self, members: list[ServerGroup], candidates: list[ServerGroup], context: dict[str, Any]
+    ) -> list[ServerGroup]:
         allow_active = flag(context.get("allowScaleDownActive"))
         if not allow_active:
             candidates = [m for m in candidates if not is_active(m)]
@@ -392,7 +399,7 @@ class RollbackCluster(StageType):
             restore, current = rollback["restoreServerGroup"], rollback["rollbackServerGroup"]
             enable = {
                 "type": "enableServerGroup",
-                "name": f"Enable {restore}",
+                "name": f"Enable {restore} in {rollback['region']}",
                 "serverGroupName": restore,
                 **where,
             }
@@ -402,7 +409,7 @@ class RollbackCluster(StageType):
             stages.append(
                 {
                     "type": "disableServerGroup",
-                    "name": f"Disable {current}",
+                    "name": f"Disable {current} in {rollback['region']}",
                     "serverGroupName": current,
                     **where,
                 }

@@ -13,7 +13,14 @@ from typing import Any
 from pipelines import server_groups as sg
 from pipelines.server_groups import OperationError
 from pipelines.stages import ConfigError, Field, Outcome, StageRun, StageType, register
-from pipelines.stages.clusters import CLUSTER_FIELDS, cluster_errors, cluster_for, flag, members_of
+from pipelines.stages.clusters import (
+    CLUSTER_FIELDS,
+    cluster_errors,
+    flag,
+    members_of,
+    readable_cluster,
+    size,
+)
 from pipelines.stages.server_groups import _failed
 from pipelines.status import Status
 from providers.dcos.model import ServerGroup
@@ -50,7 +57,7 @@ def chosen(members: list[ServerGroup], strategy: str, where: str) -> ServerGroup
     if strategy == "OLDEST":
         return members[-1]
     if strategy == "LARGEST":  # ties go to the newest
-        return max(members, key=lambda m: len(m.tasks))
+        return max(members, key=size)
     return members[0]
 
 
@@ -84,8 +91,7 @@ class FindImage(StageType):
         strategy = str(context.get("selectionStrategy") or "NEWEST")
         only_enabled = flag(context.get("onlyEnabled", True))
         try:
-            application = sg.check_may_read(run.run_as, run.execution["application"], account)
-            cluster = cluster_for(context, application.name)
+            cluster = readable_cluster(context, run.run_as)
             if strategy not in STRATEGIES:
                 raise OperationError(f"selectionStrategy {strategy!r}: one of {STRATEGIES}")
             details = []

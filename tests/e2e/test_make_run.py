@@ -4,7 +4,6 @@ the demo is seeded, and the login page answers."""
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,14 +12,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 CONFIGURED = ("DATABASE_URL", "CELERY_BROKER_URL", "SPINUI_ENCRYPTION_KEYS", "SPINUI_VAR_DIR")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def copy_of_the_repository(target: Path) -> Path:

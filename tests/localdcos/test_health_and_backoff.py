@@ -161,8 +161,10 @@ def test_readiness_checks_gate_the_deployment_until_the_task_answers_ready(local
     )
 
     def not_ready_result():
+        # Until the server listens a check gets no answer, and so has no lastResponse.
         (plan,) = localdcos.get("/v2/deployments").json()
-        return plan["currentActions"][0]["readinessCheckResults"]
+        results = plan["currentActions"][0]["readinessCheckResults"]
+        return results if results and "lastResponse" in results[0] else None
 
     (result,) = wait_until(not_ready_result)
     assert result["ready"] is False and result["name"] == "readinessCheck"

@@ -45,4 +45,5 @@ def test_the_broker_is_the_filesystem_unless_one_is_configured():
         assert os.environ["CELERY_BROKER_URL"] == settings.CELERY_BROKER_URL
     else:
         assert settings.CELERY_BROKER_URL == "filesystem://"
+        assert settings.CELERY_BROKER_TRANSPORT == "spinui.broker:Transport"
         assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] == 0.05

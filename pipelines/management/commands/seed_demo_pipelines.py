@@ -1,90 +1,48 @@
-"""Demo pipelines for `make run` (idempotent): control stages only until deploy stages land."""
+"""The demo application's pipelines for `make run`: every examples/pipelines/*.json, saved
+once (idempotent; a pipeline that exists is left as it is, edits included)."""
 
+import json
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from pipelines import services
+from pipelines.config import InvalidConfig
 from pipelines.models import Pipeline
 from spinui.models import Application
 
-RELEASE = {
-    "id": "00000000-0000-4000-8000-00000000de01",
-    "name": "Release checklist",
-    "description": "Waits, checks, and asks a release manager before going on.",
-    "parameterConfig": [
-        {"name": "version", "label": "Version", "required": True, "default": "1.0.0"},
-        {
-            "name": "env",
-            "label": "Environment",
-            "hasOptions": True,
-            "default": "dev",
-            "options": [{"value": "dev"}, {"value": "prod"}],
-        },
-    ],
-    "limitConcurrent": True,
-    "stages": [
-        {
-            "refId": "1",
-            "type": "evaluateVariables",
-            "name": "Name the release",
-            "variables": [
-                {"key": "release", "value": "hello-${parameters.version}-${parameters.env}"}
-            ],
-        },
-        {
-            "refId": "2",
-            "type": "wait",
-            "name": "Soak",
-            "waitTime": 5,
-            "requisiteStageRefIds": ["1"],
-        },
-        {
-            "refId": "3",
-            "type": "checkPreconditions",
-            "name": "Version looks right",
-            "requisiteStageRefIds": ["1"],
-            "preconditions": [
-                {
-                    "type": "expression",
-                    "context": {"expression": "parameters.version matches '\\d+\\.\\d+\\.\\d+'"},
-                }
-            ],
-        },
-        {
-            "refId": "4",
-            "type": "manualJudgment",
-            "name": "Approve",
-            "requisiteStageRefIds": ["2", "3"],
-            "instructions": "Ship ${release}?",
-            "judgmentInputs": [{"value": "ship"}, {"value": "hold"}],
-            "selectedStageRoles": ["release-managers"],
-        },
-        {
-            "refId": "5",
-            "type": "checkPreconditions",
-            "name": "Shipping",
-            "requisiteStageRefIds": ["4"],
-            "preconditions": [
-                {
-                    "type": "expression",
-                    "context": {"expression": "#judgment('Approve') == 'ship'"},
-                    "failPipeline": False,
-                }
-            ],
-        },
-    ],
-}
+EXAMPLES = Path(settings.BASE_DIR) / "examples" / "pipelines"
 
 
 class Command(BaseCommand):
-    help = "Create the demo pipelines of the demo application (idempotent)."
+    help = "Save the example pipelines (examples/pipelines/*.json) for the demo application."
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--directory", type=Path, default=EXAMPLES, help="where the JSON is")
+
+    def handle(self, *args, directory: Path, **options) -> None:
         application = Application.objects.filter(name="hello").first()
         admin = get_user_model().objects.filter(username="admin").first()
         if application is None or admin is None:
-            self.stderr.write("Run seed_demo first: the demo application and admin are missing.")
-            return
-        if not Pipeline.objects.filter(id=RELEASE["id"]).exists():
-            services.pipeline_save(actor=admin, application=application, config=RELEASE)
-            self.stdout.write("Created the demo pipeline 'Release checklist'.")
+            raise CommandError("Run seed_demo first: the demo application and admin are missing.")
+        for path in sorted(directory.glob("*.json")):
+            config = self._read(path)
+            if Pipeline.objects.filter(id=config.get("id")).exists():
+                continue
+            try:
+                services.pipeline_save(actor=admin, application=application, config=config)
+            except InvalidConfig as error:
+                raise CommandError(f"{path.name} is not a valid pipeline: {error}") from None
+            self.stdout.write(f"Created the demo pipeline {config['name']!r} from {path.name}.")
+
+    @staticmethod
+    def _read(path: Path) -> dict:
+        try:
+            config = json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise CommandError(f"{path.name}: {error}") from None
+        if not isinstance(config, dict) or not config.get("id"):
+            raise CommandError(f"{path.name}: a pipeline is a JSON object with an id")
+        return config

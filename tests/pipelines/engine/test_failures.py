@@ -112,3 +112,24 @@ def test_a_timeout_fails_the_stage_with_the_reason(run_pipeline, engine):
     execution.refresh_from_db()
     assert execution.status == "TERMINAL"
     assert "timed out after" in execution.stages.get().error
+
+
+def test_a_timeout_can_come_from_a_parameter(run_pipeline, engine):
+    execution = run_pipeline(
+        [stage("1", waitTime=120, overrideTimeout=True, stageTimeoutMs="${parameters.ms}")],
+        settle=False,
+        parameterConfig=[{"name": "ms", "default": "30000"}],
+    )
+    engine.advance(200)  # without the timeout the wait would succeed
+    execution.refresh_from_db()
+    assert execution.status == "TERMINAL"
+    assert "timed out after" in execution.stages.get().error
+
+
+def test_a_timeout_expression_that_gives_no_number_fails_the_stage_when_it_starts(run_pipeline):
+    execution = run_pipeline(
+        [stage("1", overrideTimeout=True, stageTimeoutMs="${parameters.ms}")],
+        parameterConfig=[{"name": "ms", "default": "soon"}],
+    )
+    assert execution.status == "TERMINAL"
+    assert execution.stages.get().error == "stageTimeoutMs is 'soon', not a positive number of ms"

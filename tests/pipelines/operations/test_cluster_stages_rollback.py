@@ -27,8 +27,8 @@ def test_rollback_enables_the_previous_server_group_then_disables_the_current_on
     assert localdcos.app("/dev/hello-web-v000")["tasksHealthy"] == 2
     steps = execution.stages.exclude(ref_id="0").order_by("ref_id")
     assert [(s.name, s.status) for s in steps] == [
-        ("Enable hello-web-v000", Status.SUCCEEDED),
-        ("Disable hello-web-v001", Status.SUCCEEDED),
+        ("Enable hello-web-v000 in dev", Status.SUCCEEDED),
+        ("Disable hello-web-v001 in dev", Status.SUCCEEDED),
     ]
     assert only_stage(execution).context["rollbacks"] == [
         {

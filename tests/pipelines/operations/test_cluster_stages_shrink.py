@@ -93,3 +93,39 @@ def test_a_shrink_needs_write_on_the_account(engine, app, alice, deployer, local
     execution = orchestrate(engine, app, alice, shrink(shrinkToSize=0, allowDeleteActive=True))
     assert only_stage(execution).error == "alice may not deploy into account dev (WRITE needed)"
     assert apps(localdcos) == {"/dev/hello-web-v000": 1}
+
+
+def test_a_strategys_shrink_never_touches_what_its_deploy_made_or_anything_newer(
+    engine, app, deployer, localdcos
+):
+    from django.utils import timezone
+
+    from pipelines.stages import StageRun, stage_type_for
+
+    three_server_groups(engine, app, deployer)
+    # hello-web-v001 is what the enclosing deploy made; v002 appeared after it.
+    deploy = {
+        "id": "deploy",
+        "type": "deploy",
+        "context": {"deploy.server.groups": {"dev": ["hello-web-v001"]}},
+        "parentStageId": None,
+    }
+    mine = {"id": "shrink", "type": "shrinkCluster", "context": {}, "parentStageId": "deploy"}
+    moment = timezone.now()
+    run = StageRun(
+        stage_id="shrink",
+        execution_id="e",
+        ref_id="1>1",
+        name="shrinkCluster",
+        context=shrink(shrinkToSize=1, allowDeleteActive=True),
+        started_at=moment,
+        now=moment,
+        run_as=deployer.username,
+        execution={"application": "hello", "stages": [deploy, mine]},
+        evaluate=lambda text, extra: text,
+    )
+    targets = stage_type_for("shrinkCluster").targets(run, app)
+    assert [target.name for target in targets] == ["hello-web-v000"]
+    run.execution["stages"] = [mine]
+    targets = stage_type_for("shrinkCluster").targets(run, app)
+    assert [target.name for target in targets] == ["hello-web-v001", "hello-web-v000"]
