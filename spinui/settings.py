@@ -197,6 +197,8 @@ CELERY_TASK_IGNORE_RESULT = True
 # Nothing in spinui reads task results; bench/engine.py sets one to time a raw round trip.
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A countdown (a stage's next look) fires within 0.1 s of its due time, not Celery's 1 s.
+CELERY_WORKER_TIMER_PRECISION = 0.1
 
 LOGGING = {
     "version": 1,
@@ -241,6 +243,8 @@ SPINUI_CLUSTERS_COLLAPSE_ABOVE = envint("SPINUI_CLUSTERS_COLLAPSE_ABOVE", "250")
 SPINUI_LIVE_POLL_SECONDS = envint("SPINUI_LIVE_POLL_SECONDS", "3")
 # How often a server-group stage looks at Marathon while it waits (Spinnaker: at most 8 s).
 SPINUI_OPERATION_POLL_SECONDS = float(os.environ.get("SPINUI_OPERATION_POLL_SECONDS", "2"))
+# A deploy stage looks more often: its end follows Marathon's deployment within a second.
+SPINUI_DEPLOY_POLL_SECONDS = float(os.environ.get("SPINUI_DEPLOY_POLL_SECONDS", "0.5"))
 if SPINUI_INFRASTRUCTURE_REFRESH_SECONDS > 0:
     CELERY_BEAT_SCHEDULE["infrastructure-refresh"] = {
         "task": "spinui.tasks.infrastructure_refresh",

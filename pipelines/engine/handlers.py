@@ -28,6 +28,9 @@ from pipelines.status import COMPLETE, HALT, LETS_DOWNSTREAM_RUN, Status
 logger = logging.getLogger(__name__)
 
 ACTIVE = (Status.RUNNING, Status.PAUSED, Status.SUSPENDED)
+# A stage that ended in one of these runs its on-failure stages, even when the pipeline goes
+# on past it (a rollback must not depend on whether the failure stops the pipeline).
+FAILED = (Status.TERMINAL, Status.STOPPED, Status.FAILED_CONTINUE)
 
 
 def token(moment: datetime | None) -> str | None:
@@ -431,7 +434,7 @@ def _complete(
     if stage_type and not stage.context.get("_syntheticAfterPlanned"):
         if status == Status.SUCCEEDED:
             afters = stage_type.after_stages(stage.context)
-        elif status in HALT and status != Status.CANCELED:
+        elif status in FAILED:
             afters = stage_type.failure_stages(stage.context)
         else:
             afters = []

@@ -41,7 +41,7 @@ IMAGE_AT_START = "image/known-at:start"
 
 def poll_seconds() -> float:
     """A deploying stage looks often: its end should follow Marathon's within a second."""
-    return float(getattr(settings, "SPINUI_DEPLOY_POLL_SECONDS", 0.5))
+    return settings.SPINUI_DEPLOY_POLL_SECONDS
 
 
 def _image_source(entry: dict[str, Any]) -> dict[str, Any]:

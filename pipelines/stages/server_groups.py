@@ -75,7 +75,7 @@ DESCRIPTION_KEYS = (
 
 
 def poll_seconds() -> float:
-    return float(getattr(settings, "SPINUI_OPERATION_POLL_SECONDS", 2.0))
+    return settings.SPINUI_OPERATION_POLL_SECONDS
 
 
 def _has_expression(config: dict[str, Any]) -> bool:

@@ -61,6 +61,26 @@ def test_with_rollback_on_failure_the_stage_destroys_what_it_created(
     assert localdcos.request("GET", "/v2/apps/dev/hello-v000").status_code == 404
 
 
+def test_a_deploy_that_lets_the_pipeline_go_on_still_rolls_back(engine, app, deployer, localdcos):
+    execution = orchestrate(
+        engine,
+        app,
+        deployer,
+        deploy(
+            CRASHING,
+            overrideTimeout=True,
+            stageTimeoutMs=8000,
+            rollback={"onFailure": True},
+            failPipeline=False,
+            continuePipeline=True,
+        ),
+    )
+    stage = execution.stages.get(parent=None)
+    assert stage.status == Status.FAILED_CONTINUE
+    assert stage.children.get().status == Status.SUCCEEDED
+    assert localdcos.request("GET", "/v2/apps/dev/hello-v000").status_code == 404
+
+
 def test_cancelling_the_execution_stops_the_deployment(engine, app, deployer, localdcos):
     execution = orchestrate(engine, app, deployer, deploy(CRASHING), wait=False)
     engine.run(until=engine.time)  # created, and Marathon is trying to start it
