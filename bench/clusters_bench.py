@@ -24,11 +24,11 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from marathon_events import marathon_events  # noqa: E402 - the bench folder is on sys.path
 
 
 def setup() -> None:
@@ -245,22 +245,9 @@ def event_bench(events: int) -> dict:
 
 def _listen(url: str, emitted: dict[str, float], stop: threading.Event) -> None:
     """Marathon's own timestamp on the first status update of each killed task."""
-    import requests
-
-    with requests.get(
-        url + "/v2/events?event_type=status_update_event",
-        headers={"Accept": "text/event-stream"},
-        stream=True,
-        timeout=(5, 60),
-    ) as response:
-        for line in response.iter_lines(decode_unicode=True):
-            if stop.is_set():
-                return
-            if line and line.startswith("data:"):
-                event = json.loads(line[5:])
-                if event.get("taskStatus") in ("TASK_KILLING", "TASK_KILLED"):
-                    stamp = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
-                    emitted.setdefault(event["taskId"], stamp.timestamp())
+    for event, stamp in marathon_events(url, "status_update_event", stop):
+        if event.get("taskStatus") in ("TASK_KILLING", "TASK_KILLED"):
+            emitted.setdefault(event["taskId"], stamp)
 
 
 def main() -> None:

@@ -24,11 +24,11 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from marathon_events import marathon_events  # noqa: E402 - the bench folder is on sys.path
 
 
 def setup(broker: str) -> None:
@@ -71,22 +71,8 @@ def start_celery(workers: int) -> list[subprocess.Popen]:
 
 def listen(url: str, finished: dict[str, float], stop: threading.Event) -> None:
     """Marathon's own timestamp on each app's deployment_success."""
-    import requests
-
-    with requests.get(
-        url + "/v2/events?event_type=deployment_success",
-        headers={"Accept": "text/event-stream"},
-        stream=True,
-        timeout=(5, 120),
-    ) as response:
-        for line in response.iter_lines(decode_unicode=True):
-            if stop.is_set():
-                return
-            if line and line.startswith("data:"):
-                event = json.loads(line[5:])
-                app_id = event["plan"]["steps"][0]["actions"][0]["app"]
-                stamp = datetime.fromisoformat(event["timestamp"].replace("Z", "+00:00"))
-                finished.setdefault(app_id, stamp.timestamp())
+    for event, stamp in marathon_events(url, "deployment_success", stop):
+        finished.setdefault(event["plan"]["steps"][0]["actions"][0]["app"], stamp)
 
 
 def percentile(values: list[float], fraction: float) -> float:
