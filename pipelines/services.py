@@ -12,7 +12,8 @@ from pipelines.models import Execution, Pipeline, PipelineRevision, Stage
 from pipelines.stages import ConfigError, stage_type_for
 from pipelines.status import COMPLETE, Status
 from spinui.audit import audit_record
-from spinui.models import Application
+from spinui.models import Account, Application
+from spinui.permissions import WRITE, user_can
 
 
 class Refused(Exception):
@@ -83,6 +84,25 @@ def _run_as_errors(actor, config: dict[str, Any]) -> list[ConfigError]:
             errors.append(
                 ConfigError(path, f"you share no role with {name!r}, so you may not run as it")
             )
+        else:
+            errors += _unwritable_accounts(account, config, f"trigger {index}")
+    return errors
+
+
+def _unwritable_accounts(user, config: dict[str, Any], trigger: str) -> list[ConfigError]:
+    """Each account a stage changes that USER, a trigger's run-as user, may not WRITE: the
+    execution would fail there, so the save is refused at that stage's field."""
+    errors = []
+    stages = config.get("stages") if isinstance(config.get("stages"), list) else []
+    for index, stage in enumerate(stages):
+        stage_type = stage_type_for(stage.get("type")) if isinstance(stage, dict) else None
+        if stage_type is None:
+            continue
+        for path, name in stage_type.accounts_changed(stage, f"/stages/{index}"):
+            account = Account.objects.filter(name=name).first()
+            if account is not None and not user_can(user, WRITE, account):
+                message = f"{user.username}, who {trigger} runs as, may not change account {name}"
+                errors.append(ConfigError(path, message + " (WRITE needed)"))
     return errors
 
 

@@ -79,6 +79,11 @@ class StageType:
     def validate(self, config: dict[str, Any], path: str) -> list[ConfigError]:
         return []
 
+    def accounts_changed(self, config: dict[str, Any], path: str) -> list[tuple[str, str]]:
+        """(JSON path, account) of each account named literally that this stage changes, so
+        a trigger's run-as user lacking WRITE there is refused when the pipeline is saved."""
+        return []
+
     def before_stages(self, config: dict[str, Any]) -> list[dict[str, Any]]:
         """Synthetic stages to run before this one, as stage configs."""
         return []

@@ -21,6 +21,7 @@ from pipelines.stages.server_groups import (
     ServerGroupStage,
     _failed,
     _place_errors,
+    account_changed,
 )
 from pipelines.status import Status
 from providers.dcos.model import ServerGroup
@@ -343,6 +344,9 @@ class RollbackCluster(StageType):
         ),
     )
     default_timeout = timedelta(minutes=30)
+
+    def accounts_changed(self, config: dict[str, Any], path: str) -> list[tuple[str, str]]:
+        return account_changed(config, path)
 
     def validate(self, config: dict[str, Any], path: str) -> list[ConfigError]:
         errors = cluster_errors(config, path)

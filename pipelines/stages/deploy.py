@@ -23,6 +23,7 @@ from pipelines.stages.server_groups import (
     _deployed,
     _has_expression,
     _place_errors,
+    account_changed,
     cluster_of,
     create_server_group,
     name_errors,
@@ -201,6 +202,15 @@ class Deploy(StageType):
             help='{"onFailure": true} destroys the new server groups if the stage fails',
         ),
     )
+
+    def accounts_changed(self, config: dict[str, Any], path: str) -> list[tuple[str, str]]:
+        clusters = config.get("clusters") if isinstance(config.get("clusters"), list) else []
+        return [
+            found
+            for index, entry in enumerate(clusters)
+            if isinstance(entry, dict)
+            for found in account_changed(entry, f"{path}/clusters/{index}")
+        ]
 
     def validate(self, config: dict[str, Any], path: str) -> list[ConfigError]:
         clusters = config.get("clusters")

@@ -15,7 +15,12 @@ from typing import Any
 from pipelines import server_groups as sg
 from pipelines.server_groups import OperationError
 from pipelines.stages import ConfigError, Field, Outcome, StageRun, StageType, register
-from pipelines.stages.server_groups import _failed, _has_expression, poll_seconds
+from pipelines.stages.server_groups import (
+    _failed,
+    _has_expression,
+    account_changed,
+    poll_seconds,
+)
 from pipelines.status import Status
 from providers.dcos.metronome import (
     FAILED,
@@ -112,6 +117,9 @@ class RunJob(StageType):
             help="a file in the sandbox: JSON if the name contains .json, else key=value",
         ),
     )
+
+    def accounts_changed(self, config: dict[str, Any], path: str) -> list[tuple[str, str]]:
+        return account_changed(config, path)
 
     def validate(self, config: dict[str, Any], path: str) -> list[ConfigError]:
         errors = []

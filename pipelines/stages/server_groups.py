@@ -102,6 +102,13 @@ def _place_errors(config: dict[str, Any], path: str) -> list[ConfigError]:
     return [ConfigError(where, message) for where, message in found]
 
 
+def account_changed(config: dict[str, Any], path: str) -> list[tuple[str, str]]:
+    """The account a stage's `credentials` (or `account`) names, unless an expression."""
+    key = "credentials" if config.get("credentials") else "account"
+    account = sg.account_of(config)
+    return [] if not account or "${" in account else [(f"{path}/{key}", account)]
+
+
 def _deployed(targets: list[Target]) -> dict[str, Any]:
     by_region: dict[str, list[str]] = {}
     for target in targets:
@@ -216,6 +223,9 @@ class ServerGroupStage(StageType):
 
     def validate_more(self, config: dict[str, Any], path: str) -> list[ConfigError]:
         return []
+
+    def accounts_changed(self, config: dict[str, Any], path: str) -> list[tuple[str, str]]:
+        return account_changed(config, path)
 
     def run(self, run: StageRun) -> Outcome:
         try:
@@ -538,6 +548,9 @@ class CreateServerGroup(StageType):
         return errors
 
     needs_description = True
+
+    def accounts_changed(self, config: dict[str, Any], path: str) -> list[tuple[str, str]]:
+        return account_changed(config, path)
 
     def validate_names(self, config: dict[str, Any], path: str) -> list[ConfigError]:
         return name_errors(config, path)

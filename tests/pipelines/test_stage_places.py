@@ -1,6 +1,9 @@
 """A server-group stage naming an account or a region that does not exist is refused when
 the pipeline is saved, at the field's JSON path; an expression is left to the stage's start."""
 
+from django.contrib.auth.models import User
+from guardian.shortcuts import assign_perm
+
 from spinui.models import Account, Region
 from tests.pipelines.test_pipeline_config import app, bob, errors_of, save  # noqa: F401
 
@@ -46,3 +49,39 @@ def test_a_known_place_or_an_expression_saves(app, bob):  # noqa: F811
     save(app, bob, name="known", stages=[resize(credentials="dev", regions=["dev"])])
     later = resize(credentials="${parameters.account}", regions=["dev"])
     save(app, bob, name="expression", stages=[later])
+
+
+def test_a_trigger_running_as_a_user_without_write_on_a_deploys_account_is_refused(
+    app,  # noqa: F811
+    bob,  # noqa: F811
+):
+    _dev_account()
+    robot = User.objects.create_user("deploy-bot")
+    bob.is_superuser = True
+    bob.save()
+    deploy = {
+        "refId": "1",
+        "type": "deploy",
+        "clusters": [
+            {
+                "account": "dev",
+                "region": "dev",
+                "capacity": {"desired": 1},
+                "docker": {"image": {"imageId": "spinui/hello:1.0"}},
+            }
+        ],
+    }
+    triggers = [{"type": "docker", "enabled": True, "runAsUser": "deploy-bot"}]
+    errors = errors_of(
+        app,
+        bob,
+        stages=[deploy, resize(refId="2", credentials="dev", regions=["dev"])],
+        triggers=triggers,
+    )
+    refused = "deploy-bot, who trigger 0 runs as, may not change account dev (WRITE needed)"
+    assert errors == {
+        "/stages/0/clusters/0/account": [refused],
+        "/stages/1/credentials": [refused],
+    }
+    assign_perm("write_account", robot, Account.objects.get(name="dev"))
+    save(app, bob, stages=[deploy], triggers=triggers)
