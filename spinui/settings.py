@@ -189,7 +189,11 @@ else:
     }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# One message at a time per process, so a killed worker takes no others with it. Not on the
+# filesystem broker: it has moved a message's file away before delivering it (a killed worker
+# loses it either way; the sweeper recovers), and a worker on it acks only between 2 s waits
+# for messages, so with a limit two quick tasks would hold the next message back up to 2 s.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 0 if CELERY_BROKER_URL == "filesystem://" else 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
