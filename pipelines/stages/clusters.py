@@ -332,7 +332,8 @@ class RollbackCluster(StageType):
     label = "Rollback Cluster"
     description = (
         "In each region, enables the cluster's previous server group (its remembered "
-        "capacity, or the current one's), waits until it is healthy, then disables the newest."
+        "capacity, or the current one's), waits until it is healthy (or "
+        "targetHealthyRollbackPercentage of it), then disables the newest."
     )
     fields = (
         *CLUSTER_FIELDS,
@@ -340,7 +341,7 @@ class RollbackCluster(StageType):
             "targetHealthyRollbackPercentage",
             "Healthy percentage before disabling",
             "number",
-            help="spinui waits for the whole restored capacity",
+            help="enough of the previous server group healthy to go on (default 100)",
         ),
     )
     default_timeout = timedelta(minutes=30)
@@ -409,6 +410,9 @@ class RollbackCluster(StageType):
             }
             if rollback["capacity"] > 0:  # used when no capacity was remembered
                 enable["capacity"] = {"desired": rollback["capacity"]}
+            if context.get("targetHealthyRollbackPercentage") not in (None, ""):
+                percentage = context["targetHealthyRollbackPercentage"]
+                enable["targetHealthyDeployPercentage"] = percentage
             stages.append(enable)
             stages.append(
                 {

@@ -279,7 +279,7 @@ class ServerGroupStage(StageType):
                 target.app_id, gone=self.removes
             )
             extra = self.still_waiting(target, run.context, progress)
-            if not progress.done or extra:
+            if not self.settled(target, run.context, progress) or extra:
                 waiting.append(f"{target.name}: {extra or progress.message}")
         if waiting:
             return Outcome(Status.RUNNING, context={"waitingFor": waiting}, delay=poll_seconds())
@@ -307,6 +307,10 @@ class ServerGroupStage(StageType):
 
     def still_waiting(self, target: Target, context: dict[str, Any], progress) -> str:
         return ""
+
+    def settled(self, target: Target, context: dict[str, Any], progress) -> bool:
+        """Whether the stage is done waiting for TARGET: Marathon has finished with it."""
+        return progress.done
 
     def finished(self, targets: list[Target]) -> None:
         pass
@@ -420,6 +424,18 @@ class EnableServerGroup(ServerGroupStage):
     def act(self, target: Target, plan: dict[str, Any], context: dict[str, Any]) -> None:
         if plan["instances"] != plan["from"]:
             sg.operations(target.account, target.region).resize(target.app_id, plan["instances"])
+
+    def settled(self, target: Target, context: dict[str, Any], progress) -> bool:
+        """With Orca's targetHealthyDeployPercentage, that share of the restored capacity
+        healthy (running, without health checks) is enough, deployment or not."""
+        percentage = context.get("targetHealthyDeployPercentage")
+        server_group = progress.server_group
+        if progress.done or percentage in (None, "") or server_group is None:
+            return progress.done
+        wanted = math.ceil(context["plan"][target.app_id]["instances"] * float(percentage) / 100)
+        checked = bool(server_group.definition.get("healthChecks"))
+        counted = server_group.tasks_healthy if checked else server_group.tasks_running
+        return counted >= wanted
 
     def finished(self, targets: list[Target]) -> None:
         from pipelines.models import DisabledCapacity

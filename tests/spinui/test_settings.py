@@ -37,8 +37,8 @@ def test_celery_acknowledges_late_and_takes_one_message_at_a_time_from_a_real_br
     assert settings.CELERY_TASK_ACKS_LATE
     assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST
     # The filesystem broker has no unacknowledged messages to protect; a limit only delays.
-    embedded = settings.CELERY_BROKER_URL == "filesystem://"
-    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == (0 if embedded else 1)
+    limit = 0 if settings.CELERY_BROKER_URL == "filesystem://" else 1
+    assert limit == settings.CELERY_WORKER_PREFETCH_MULTIPLIER
     assert settings.CELERY_ACCEPT_CONTENT == ["json"]
 
 
